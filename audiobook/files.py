@@ -1,0 +1,43 @@
+"""File names that are safe on every file system."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters Windows, macOS or Linux refuse, mapped to their full-width look-alikes so
+# that a Chinese title still reads naturally.
+_FULL_WIDTH = str.maketrans(
+    {
+        "<": "＜",
+        ">": "＞",
+        ":": "：",
+        '"': "＂",
+        "/": "／",
+        "\\": "＼",
+        "|": "｜",
+        "?": "？",
+        "*": "＊",
+    }
+)
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(10)),
+    *(f"LPT{i}" for i in range(10)),
+}
+MAX_NAME_BYTES = 180  # under the common 255-byte limit, leaving room for prefix/suffix
+
+
+def safe_name(name: str, fallback: str = "untitled") -> str:
+    name = unicodedata.normalize("NFC", name).translate(_FULL_WIDTH)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r"\s+", " ", name).strip().rstrip(". ")
+    while len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        name = name[:-1]
+    name = name.rstrip(". ")
+    if not name or name.upper().split(".")[0] in _RESERVED:
+        name = f"{name}_" if name else fallback
+    return name

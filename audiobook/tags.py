@@ -1,0 +1,91 @@
+"""ID3v2.3 tags for a chapter file, with chapter markers (CTOC + CHAP) that players show.
+
+ID3v2.3 is written rather than 2.4 because ffmpeg has been seen writing 2.4 chapter frame
+sizes wrongly, and 2.3 is what most players read best.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mutagen.id3 import (
+    CHAP,
+    CTOC,
+    ID3,
+    TALB,
+    TCON,
+    TIT2,
+    TLAN,
+    TPE1,
+    TRCK,
+    TSSE,
+    TXXX,
+    CTOCFlags,
+)
+
+from audiobook import __version__
+
+NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: times are authoritative
+SOURCE_KEY = "audiobook:source"  # what the file was made from, to skip it when unchanged
+
+
+@dataclass(frozen=True)
+class Marker:
+    start_ms: int
+    title: str
+
+
+@dataclass(frozen=True)
+class ChapterTags:
+    title: str
+    album: str
+    artist: str
+    track: int
+    total: int
+    duration_ms: int
+    markers: list[Marker]
+    source_key: str
+
+
+def write_tags(path: Path, tags: ChapterTags) -> None:
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=[tags.title]))
+    id3.add(TALB(encoding=3, text=[tags.album]))
+    id3.add(TPE1(encoding=3, text=[tags.artist]))
+    id3.add(TRCK(encoding=3, text=[f"{tags.track}/{tags.total}"]))
+    id3.add(TCON(encoding=3, text=["Audiobook"]))
+    id3.add(TLAN(encoding=3, text=["chi"]))
+    id3.add(TSSE(encoding=3, text=[f"audiobook {__version__}"]))
+    id3.add(TXXX(encoding=3, desc=SOURCE_KEY, text=[tags.source_key]))
+    ids = [f"chp{i}" for i in range(len(tags.markers))]
+    id3.add(
+        CTOC(
+            element_id="toc",
+            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+            child_element_ids=ids,
+            sub_frames=[TIT2(encoding=3, text=[tags.title])],
+        )
+    )
+    for i, marker in enumerate(tags.markers):
+        end = tags.markers[i + 1].start_ms if i + 1 < len(tags.markers) else tags.duration_ms
+        id3.add(
+            CHAP(
+                element_id=ids[i],
+                start_time=marker.start_ms,
+                end_time=max(end, marker.start_ms),
+                start_offset=NO_OFFSET,
+                end_offset=NO_OFFSET,
+                sub_frames=[TIT2(encoding=3, text=[marker.title])],
+            )
+        )
+    id3.save(path, v2_version=3)
+
+
+def read_source_key(path: Path) -> str | None:
+    """The source key of an existing chapter file, or None if it has none or is unreadable."""
+    try:
+        frame = ID3(path).get(f"TXXX:{SOURCE_KEY}")
+    except Exception:  # a missing, truncated or foreign file: treat as not built
+        return None
+    return str(frame.text[0]) if frame else None
