@@ -18,7 +18,7 @@ from mutagen.id3 import ID3, TALB, TPE1, TRCK
 from audiobook.audio import BIT_RATE_KBPS, Mp3Writer, clip_from_samples, silence
 from audiobook.engines import Engine
 from audiobook.files import safe_name
-from audiobook.markers import plan_markers
+from audiobook.markers import MARKER_EVERY_MS, plan_markers
 from audiobook.model import Book, Chapter
 from audiobook.synthesis import Synthesizer
 from audiobook.tags import ChapterTags, read_source_key, write_tags
@@ -61,6 +61,7 @@ class BuildPlan:
     voice: object = None
     pauses: Pauses = field(default_factory=Pauses)
     refresh: bool = False
+    marker_every_ms: int = MARKER_EVERY_MS
 
     @property
     def book_dir(self) -> Path:
@@ -160,7 +161,7 @@ def _tags(
         track=chapter.order,
         total=len(plan.book.chapters),
         duration_ms=duration_ms,
-        markers=plan_markers(chapter.title, paragraph_starts[1:]),
+        markers=plan_markers(chapter.title, paragraph_starts[1:], plan.marker_every_ms),
         source_key=key,
     )
 

@@ -181,14 +181,17 @@ def run() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except AudiobookError as exc:
-        err.print(f"[red]Error:[/] {exc}", highlight=False)
+        err.print(f"[red]Error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
-        err.print(f"[red]Error:[/] {exc.strerror or exc}{where}", highlight=False)
+        err.print(f"[red]Error:[/] {exc.strerror or exc}{where}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except BrokenProcessPool:
-        err.print("[red]Error:[/] a synthesis worker died (out of memory?); rerun to resume")
+        err.print(
+            "[red]Error:[/] a synthesis worker died (out of memory?); rerun to resume",
+            soft_wrap=True,
+        )
         sys.exit(1)
     except Exception as exc:  # a bug: one line for the user, the traceback on request
         if os.environ.get("AUDIOBOOK_DEBUG"):
@@ -197,5 +200,6 @@ def run() -> None:
             f"[red]Internal error:[/] {type(exc).__name__}: {exc} "
             "(set AUDIOBOOK_DEBUG=1 for the traceback)",
             highlight=False,
+            soft_wrap=True,
         )
         sys.exit(2)

@@ -1,0 +1,4 @@
+from audiobook.cli import run
+
+if __name__ == "__main__":
+    run()

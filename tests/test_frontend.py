@@ -1,0 +1,50 @@
+import pytest
+
+from audiobook.engines.frontend import phoneme_ids, phonemes
+
+
+def tones(text: str) -> list[str]:
+    """The syllable finals with their tones, e.g. ['uo2', 'en2', 'ao3']."""
+    return [p for p in phonemes(text) if p[-1].isdigit() and not p.startswith("#")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我很好", ["uo2", "en2", "ao3"]),  # third-tone runs across words
+        ("不对", ["u2", "uei4"]),
+        ("不去", ["u2", "v4"]),
+        ("一天", ["i4", "ian1"]),
+        ("一个", ["i2", "e4"]),
+        ("第一", ["i4", "i1"]),  # ordinal keeps its tone
+        ("看一看", ["an4", "i5", "an4"]),
+    ],
+)
+def test_tone_sandhi(text: str, expected: list[str]) -> None:
+    assert tones(text) == expected
+
+
+def test_prosodic_breaks_follow_words_and_commas() -> None:
+    symbols = phonemes("今天天气很好，我们走吧。")
+    assert symbols[0] == symbols[-1] == "sil"
+    assert "#3" in symbols  # the comma
+    assert symbols.count("#1") >= 2  # between words
+    assert symbols.index("#3") < len(symbols) - 1
+
+
+def test_latin_letters_and_digits_are_spelled() -> None:
+    assert len(tones("GDP")) == 3
+    assert len(tones("MP3")) >= 3
+    assert tones("2023年") == tones("二零二三年")
+    assert tones("百分之五") == tones("5%")
+
+
+@pytest.mark.parametrize("text", ["呣", "嗯", "哼", "㗎", "🙂", "……", "——", "", "①②"])
+def test_unusual_text_never_crashes(text: str) -> None:
+    ids = phoneme_ids(text)
+    assert ids[-1] != ids[0]  # ends with eos after the closing sil
+
+
+def test_rare_syllables_map_to_near_ones() -> None:
+    assert len(tones("呣")) == 1
+    assert len(tones("嗯")) == 1
