@@ -138,9 +138,8 @@ def build_book(text: str, fallback_title: str) -> Book:
         opening = Chapter(order=0, title=book_title if not chapters else "前言", heading="")
         for i, paragraph in enumerate(preface):
             opening.segments.extend(_paragraph_segments(paragraph, i))
-        if not chapters:
+        if not chapters:  # titled after the file, whose name is not read aloud
             opening.title = fallback_title
-            opening.heading = fallback_title
         chapters.insert(0, opening)
     for order, chapter in enumerate(chapters, start=1):
         chapter.order = order

@@ -48,3 +48,25 @@ def test_unusual_text_never_crashes(text: str) -> None:
 def test_rare_syllables_map_to_near_ones() -> None:
     assert len(tones("呣")) == 1
     assert len(tones("嗯")) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("1,000元", "一千元"),
+        ("3:45", "三点四十五分"),
+        ("晚上8:00", "晚上八点"),
+        ("-5度", "负五度"),
+        ("第431章", "第四百三十一章"),
+        ("3.5%", "百分之三点五"),
+    ],
+)
+def test_numbers_are_read_as_words(text: str, spoken: str) -> None:
+    from audiobook.engines.frontend import normalize_numbers
+
+    assert normalize_numbers(text) == spoken
+
+
+def test_a_space_between_hanzi_is_a_pause() -> None:
+    assert "#3" in phonemes("第一章 开端")
+    assert "#3" not in phonemes("iPhone 15")

