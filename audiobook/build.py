@@ -19,7 +19,7 @@ from audiobook.audio import BIT_RATE_KBPS, Mp3Writer, clip_from_samples, silence
 from audiobook.engines import Engine
 from audiobook.files import safe_name
 from audiobook.markers import MARKER_EVERY_MS, plan_markers
-from audiobook.model import Book, Chapter
+from audiobook.model import Book, Chapter, Segment
 from audiobook.synthesis import Synthesizer
 from audiobook.tags import ChapterTags, read_source_key, write_tags
 
@@ -33,6 +33,7 @@ class Pauses:
     lead_in: int = 300
     after_heading: int = 1000
     sentence: int = 350
+    trailing_off: int = 650  # after a sentence that ends in …… or ——
     paragraph: int = 800
     tail: int = 1200
 
@@ -123,8 +124,7 @@ def render_chapter(
         previous = None
         for segment, samples in zip(chapter.segments, audio, strict=True):
             if previous is not None:
-                new_paragraph = segment.paragraph != previous.paragraph
-                writer.append(silence(pauses.paragraph if new_paragraph else pauses.sentence, rate))
+                writer.append(silence(_gap(pauses, previous, segment), rate))
             if previous is None or segment.paragraph != previous.paragraph:
                 paragraph_starts.append(
                     (writer.position_ms, _paragraph_text(chapter, segment.paragraph))
@@ -141,6 +141,16 @@ def render_chapter(
         writer.discard()
         raise
     return ChapterResult(chapter, path, duration, reused=False)
+
+
+def _gap(pauses: Pauses, before: Segment, after: Segment) -> int:
+    """The silence between two sentences: longer across paragraphs, and after a
+    sentence that trails off."""
+    if after.paragraph != before.paragraph:
+        return pauses.paragraph
+    if before.text.rstrip("”’」』）)\"'").endswith(("…", "—")):
+        return pauses.trailing_off
+    return pauses.sentence
 
 
 def _paragraph_text(chapter: Chapter, paragraph: int) -> str:
