@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from audiobook.model import Book, Chapter, Segment
 from audiobook.sentences import split_sentences
 
-_NUMERAL = r"[0-9０-９〇零一二三四五六七八九十百千万两壹贰贰叁肆伍陆柒捌玖拾佰仟]+"
+_NUMERAL = r"[0-9０-９〇零一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖拾佰仟]+"
 # "第431章 暗访缙金科技园", optionally after the book title on the same line. The marker
 # is followed by a separator or the end of the line, so prose such as 第二回合 is no heading.
 _HEADING = re.compile(
@@ -135,11 +135,11 @@ def build_book(text: str, fallback_title: str) -> Book:
 
     book_title = _pick_title(title_votes) or fallback_title
     if preface and (not chapters or _has_prose(preface)):
-        opening = Chapter(order=0, title=book_title if not chapters else "前言", heading="")
+        # without headings the whole text is one chapter titled after the file (the
+        # file name is not read aloud: it is often an id)
+        opening = Chapter(order=0, title="前言" if chapters else fallback_title, heading="")
         for i, paragraph in enumerate(preface):
             opening.segments.extend(_paragraph_segments(paragraph, i))
-        if not chapters:  # titled after the file, whose name is not read aloud
-            opening.title = fallback_title
         chapters.insert(0, opening)
     for order, chapter in enumerate(chapters, start=1):
         chapter.order = order
