@@ -66,10 +66,11 @@ class BuildPlan:
 
     @property
     def book_dir(self) -> Path:
-        return self.out_dir / safe_name(self.book.title)
+        return self.out_dir / safe_name(self.book.name)
 
     def chapter_path(self, chapter: Chapter) -> Path:
-        return self.book_dir / f"{chapter.order:04d} {safe_name(chapter.title)}.mp3"
+        title = safe_name(self.book.chapter_title(chapter))
+        return self.book_dir / f"{chapter.order:04d} {title}.mp3"
 
 
 def build(plan: BuildPlan, synth: Synthesizer, progress: BuildProgress) -> list[ChapterResult]:
@@ -91,7 +92,7 @@ def source_key(plan: BuildPlan, chapter: Chapter, engine: Engine) -> str:
         "pauses": asdict(plan.pauses),
         "bit_rate": BIT_RATE_KBPS,
         "heading": chapter.heading,
-        "title": chapter.title,
+        "title": plan.book.chapter_title(chapter),
         "segments": [[s.paragraph, s.kind, s.speaker, s.text] for s in chapter.segments],
     }
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -164,14 +165,15 @@ def _tags(
     key: str,
     paragraph_starts: list[tuple[int, str]],
 ) -> ChapterTags:
+    title = plan.book.chapter_title(chapter)
     return ChapterTags(
-        title=chapter.title,
-        album=plan.book.title,
+        title=title,
+        album=plan.book.name,
         artist=plan.book.author or UNKNOWN_AUTHOR,
         track=chapter.order,
         total=len(plan.book.chapters),
         duration_ms=duration_ms,
-        markers=plan_markers(chapter.title, paragraph_starts[1:], plan.marker_every_ms),
+        markers=plan_markers(title, paragraph_starts[1:], plan.marker_every_ms),
         source_key=key,
     )
 
@@ -181,7 +183,7 @@ def _retag_existing(plan: BuildPlan, chapter: Chapter, path: Path) -> int:
     chapters since) and return its duration from its chapter frames."""
     id3 = ID3(path)
     id3.setall("TRCK", [TRCK(encoding=3, text=[f"{chapter.order}/{len(plan.book.chapters)}"])])
-    id3.setall("TALB", [TALB(encoding=3, text=[plan.book.title])])
+    id3.setall("TALB", [TALB(encoding=3, text=[plan.book.name])])
     id3.setall("TPE1", [TPE1(encoding=3, text=[plan.book.author or UNKNOWN_AUTHOR])])
     id3.save(path, v2_version=3)
     return max((f.end_time for f in id3.getall("CHAP")), default=0)

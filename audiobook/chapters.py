@@ -1,26 +1,52 @@
-"""Lines of a novel to a book: its title and author, chapters at their headings, and the
-site clutter that is not to be read (breadcrumbs)."""
+"""Chapter headings, and lines split into chapters at them.
+
+Recognised: ``第N章/回/节/卷/集/部`` with Chinese, Arabic or full-width numerals
+(optionally after the book title on the same line), the named parts of a novel (序章 序言
+楔子 引子 尾声 后记 番外 终章 …), and ``Chapter N``. Prose that merely starts like a heading
+(第二天…, 第二，…, 第二回合…) is not one: a heading is followed by a separator or the end
+of the line and holds no sentence.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from audiobook.model import Book, Chapter, Segment
-from audiobook.sentences import split_sentences
+from audiobook.normalize import normalize_spaces
 
 _NUMERAL = r"[0-9０-９〇零一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖拾佰仟]+"
-# "第431章 暗访缙金科技园", optionally after the book title on the same line. The marker
-# is followed by a separator or the end of the line, so prose such as 第二回合 is no heading.
-_HEADING = re.compile(
+_SEPARATOR = r"[\s:：、.．\-—·]"
+_TITLE = r"[^。！？!?，,；;]{0,40}?"
+_NUMBERED = re.compile(
     rf"^(?P<prefix>[^\s。！？!?，,]{{0,30}}?)\s*"
-    rf"(?P<marker>第\s*(?P<number>{_NUMERAL})\s*[章回节卷集部])"
-    rf"(?:$|[\s:：、.．\-—]+(?P<title>[^。！？!?]{{0,40}}?)[\s。]*$)"
+    rf"(?P<marker>第\s*(?P<number>{_NUMERAL})\s*(?P<unit>[章回节卷集部篇]))"
+    rf"(?:$|{_SEPARATOR}+(?P<title>{_TITLE})\s*$)"
 )
-_BREADCRUMB_SEPARATOR = re.compile(r"\s*(?:>|&gt;|»|›)\s*")
-_AUTHOR = re.compile(r"^\s*作\s*者\s*[:：]\s*(?P<author>\S.{0,30}?)\s*$")
-_BOOK_MARKS = re.compile(r"《(?P<title>[^》]{1,40})》")
-_SPACES = re.compile(r"[\s\u3000\u00a0\u2002-\u200b\ufeff]+")
+SPECIAL_PARTS = (
+    "序章",
+    "序言",
+    "序幕",
+    "楔子",
+    "引子",
+    "前言",
+    "尾声",
+    "后记",
+    "後記",
+    "番外",
+    "终章",
+    "終章",
+    "完本感言",
+    "正文",
+)
+_SPECIAL = re.compile(
+    rf"^(?P<marker>(?:{'|'.join(SPECIAL_PARTS)})(?P<number>{_NUMERAL})?)"
+    rf"(?:$|{_SEPARATOR}+(?P<title>{_TITLE})\s*$)"
+)
+_ENGLISH = re.compile(
+    rf"^(?P<marker>chapter\s+(?P<number>\d+))(?:$|{_SEPARATOR}+(?P<title>{_TITLE})\s*$)",
+    re.IGNORECASE,
+)
+_VOLUME_UNITS = "卷集部篇"
 
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _DIGITS |= {c: i for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")}
@@ -51,111 +77,72 @@ def parse_number(numeral: str) -> int | None:
 
 @dataclass(frozen=True)
 class Heading:
-    marker: str  # 第431章
+    marker: str  # 第431章, 序言, Chapter 3
     number: int | None
-    title: str  # text after the marker, may be empty
-    prefix: str  # text before the marker on the same line (often the book title)
+    title: str  # the text after the marker, may be empty
+    prefix: str = ""  # text before the marker on the same line (often the book title)
+    volume: bool = False  # 第一卷: a part above chapters
 
     @property
     def spoken(self) -> str:
         return f"{self.marker} {self.title}".strip()
 
+    @property
+    def display_title(self) -> str:
+        return self.title or self.marker
+
 
 def match_heading(line: str) -> Heading | None:
-    found = _HEADING.match(line)
-    if not found:
+    line = normalize_spaces(line)
+    if len(line) > 60:
         return None
-    return Heading(
-        marker=_SPACES.sub("", found["marker"]),
-        number=parse_number(found["number"]),
-        title=(found["title"] or "").strip(),
-        prefix=found["prefix"].strip(),
-    )
-
-
-def breadcrumb_parts(line: str) -> list[str] | None:
-    """``下书看 > 书名 > 第431章 …`` -> its parts; None when the line is not a breadcrumb."""
-    parts = [p for p in _BREADCRUMB_SEPARATOR.split(line) if p]
-    if len(parts) >= 3 and all(len(p) <= 40 for p in parts):
-        return parts
+    found = _NUMBERED.match(line)
+    if found:
+        return Heading(
+            marker=re.sub(r"\s+", "", found["marker"]),
+            number=parse_number(found["number"]),
+            title=(found["title"] or "").strip(),
+            prefix=found["prefix"].strip(),
+            volume=found["unit"] in _VOLUME_UNITS,
+        )
+    # 序 言 / 后 记 written with a space between the characters
+    compact = re.sub(r"^(\S)\s(\S)(?=$|\s)", r"\1\2", line)
+    for pattern in (_SPECIAL, _ENGLISH):
+        found = pattern.match(compact)
+        if found:
+            number = parse_number(found["number"]) if found["number"] else None
+            return Heading(
+                marker=found["marker"], number=number, title=(found["title"] or "").strip()
+            )
     return None
 
 
-def clean_line(line: str) -> str:
-    return _SPACES.sub(" ", line).strip()
+@dataclass
+class RawChapter:
+    heading: Heading | None
+    lines: list[str] = field(default_factory=list)
+    volume: str | None = None
 
 
-def build_book(text: str, fallback_title: str) -> Book:
-    """The book in ``text``; ``fallback_title`` (the file name) titles a book, and a
-    chapter, that names none itself."""
-    title_votes: list[str] = []
-    author: str | None = None
-    chapters: list[Chapter] = []
-    preface: list[str] = []  # paragraphs before the first heading
-    current: list[str] | None = None
-
-    for raw in text.split("\n"):
-        line = clean_line(raw)
-        if not line:
+def split_chapters(lines: list[str]) -> tuple[list[str], list[RawChapter]]:
+    """(front matter before the first heading, chapters). A volume heading followed
+    directly by a chapter heading is not a chapter of its own: it names the volume of the
+    chapters after it. The same heading twice in a row makes one chapter."""
+    front: list[str] = []
+    chapters: list[RawChapter] = []
+    volume: str | None = None
+    for line in lines:
+        heading = match_heading(line) if line.strip() else None
+        if heading is None:
+            (chapters[-1].lines if chapters else front).append(line)
             continue
-        crumbs = breadcrumb_parts(line)
-        if crumbs:
-            title_votes.extend(crumbs[1:-1])
-            continue
-        heading = match_heading(line)
-        if heading:
-            if heading.prefix:
-                title_votes.append(heading.prefix)
-            previous = chapters[-1] if chapters else None
-            if previous and not current and previous.heading == heading.spoken:
-                continue  # the same heading twice in a row: one chapter
-            chapters.append(
-                Chapter(
-                    order=len(chapters) + 1,
-                    title=heading.title or heading.marker,
-                    heading=heading.spoken,
-                    number=heading.number,
-                )
-            )
-            current = []
-            continue
-        if current is None:
-            found_author = _AUTHOR.match(line)
-            if found_author and author is None:
-                author = found_author["author"]
-                continue
-            marks = _BOOK_MARKS.fullmatch(line)
-            if marks:
-                title_votes.append(marks["title"])
-                continue
-            preface.append(line)
-        else:
-            current.append(line)
-            chapters[-1].segments.extend(_paragraph_segments(line, len(current) - 1))
-
-    book_title = _pick_title(title_votes) or fallback_title
-    if preface and (not chapters or _has_prose(preface)):
-        # without headings the whole text is one chapter titled after the file (the
-        # file name is not read aloud: it is often an id)
-        opening = Chapter(order=0, title="前言" if chapters else fallback_title, heading="")
-        for i, paragraph in enumerate(preface):
-            opening.segments.extend(_paragraph_segments(paragraph, i))
-        chapters.insert(0, opening)
-    for order, chapter in enumerate(chapters, start=1):
-        chapter.order = order
-    return Book(title=book_title, chapters=chapters, author=author)
-
-
-def _paragraph_segments(paragraph: str, index: int) -> list[Segment]:
-    return [Segment(text=s, paragraph=index) for s in split_sentences(paragraph)]
-
-
-def _pick_title(votes: list[str]) -> str | None:
-    if not votes:
-        return None
-    return max(set(votes), key=lambda v: (votes.count(v), -votes.index(v)))
-
-
-def _has_prose(paragraphs: list[str]) -> bool:
-    """Front matter worth reading: more than a line or two of sentences."""
-    return sum(len(p) for p in paragraphs) >= 100
+        last = chapters[-1] if chapters else None
+        empty = last is not None and not any(s.strip() for s in last.lines)
+        if empty and last.heading == heading:
+            continue  # a repeated heading line
+        if empty and last.heading and last.heading.volume:
+            chapters.pop()  # the volume heading only opens the volume
+        if heading.volume:
+            volume = heading.spoken
+        chapters.append(RawChapter(heading=heading, volume=volume))
+    return front, chapters

@@ -22,11 +22,11 @@ from rich.progress import (
 from rich.table import Table
 
 from audiobook.build import BuildPlan, ChapterResult, build
-from audiobook.chapters import build_book
 from audiobook.engines import ENGINES
 from audiobook.errors import AudiobookError
 from audiobook.model import Chapter
-from audiobook.reading import read_text
+from audiobook.reading import load
+from audiobook.script import make_script
 from audiobook.synthesis import Synthesizer
 
 DEFAULT_OUT = Path("output")
@@ -66,7 +66,7 @@ class RichProgress:
         self.progress.reset(
             self.sentences,
             total=len(chapter.segments),
-            description=f"{chapter.order:04d} {chapter.title}",
+            description=f"{chapter.order:04d} {chapter.title or ''}",
         )
 
     def segment_done(self) -> None:
@@ -118,7 +118,7 @@ def build_command(
 ) -> None:
     """Read INPUT (a TXT novel) aloud into one MP3 per chapter."""
     started = time.perf_counter()
-    book = build_book(read_text(input_path), fallback_title=input_path.stem)
+    book = make_script(load(input_path), fallback_title=input_path.stem).book
     if not any(c.segments or c.heading for c in book.chapters):
         raise AudiobookError(f"{input_path}: no text to read")
     orders = parse_selection(selection, len(book.chapters))
@@ -126,7 +126,7 @@ def build_command(
     plan = BuildPlan(book=book, out_dir=out_dir, chapters=chosen, refresh=refresh)
     author = f" by {book.author}" if book.author else ""
     err.print(
-        f"[bold]{book.title}[/]{author}: {len(book.chapters)} chapter(s), "
+        f"[bold]{book.name}[/]{author}: {len(book.chapters)} chapter(s), "
         f"building {len(chosen)} with the {engine} engine"
     )
     columns = (
@@ -154,7 +154,7 @@ def _print_summary(plan: BuildPlan, results: list[ChapterResult], wall: float) -
         state = " (up to date)" if r.reused else ""
         table.add_row(
             str(r.chapter.order),
-            r.chapter.title,
+            plan.book.chapter_title(r.chapter),
             format_duration(r.duration_ms),
             r.path.name + state,
         )

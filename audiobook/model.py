@@ -1,8 +1,8 @@
 """The data model every stage works on: a book of chapters of segments.
 
-A segment is one sentence to speak. ``paragraph`` counts paragraphs inside the chapter,
-so assembly can put a longer pause where a paragraph ends and chapter markers can start
-at a paragraph.
+A segment is one sentence to speak, or one quoted speech. ``paragraph`` counts paragraphs
+inside the chapter, so assembly can put a longer pause where a paragraph ends and chapter
+markers can start at a paragraph.
 """
 
 from __future__ import annotations
@@ -19,11 +19,19 @@ class Segment:
 
 
 @dataclass
+class Character:
+    name: str
+    gender: str = "unknown"  # "male", "female" or "unknown"
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Chapter:
     order: int  # 1-based position in the book; names the output file
-    title: str  # what the listener sees: "暗访缙金科技园"
-    heading: str  # what is read first: "第431章 暗访缙金科技园"
+    title: str | None  # what the listener sees: "暗访缙金科技园"; None if the text has none
+    heading: str  # what is read first: "第431章 暗访缙金科技园"; "" reads nothing
     number: int | None = None  # the number in the heading, when there is one
+    volume: str | None = None  # "第一卷 风起" when the book has volumes
     segments: list[Segment] = field(default_factory=list)
 
     @property
@@ -33,6 +41,15 @@ class Chapter:
 
 @dataclass
 class Book:
-    title: str
+    title: str | None  # as the text (or EPUB metadata) gives it; None if it does not
     chapters: list[Chapter]
     author: str | None = None
+    fallback_title: str = "untitled"  # the file name, for folders and tags
+    characters: list[Character] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.title or self.fallback_title
+
+    def chapter_title(self, chapter: Chapter) -> str:
+        return chapter.title or self.name

@@ -30,12 +30,12 @@ class Silent:
 
 def measure(text_path: Path, workers: int | None) -> dict:
     from audiobook.build import BuildPlan, build
-    from audiobook.chapters import build_book
-    from audiobook.reading import read_text
+    from audiobook.reading import load
+    from audiobook.script import make_script
     from audiobook.synthesis import Synthesizer
 
     started = time.perf_counter()
-    book = build_book(read_text(text_path), fallback_title=text_path.stem)
+    book = make_script(load(text_path), fallback_title=text_path.stem).book
     with tempfile.TemporaryDirectory() as out, Synthesizer("local", workers) as synth:
         plan = BuildPlan(book=book, out_dir=Path(out), chapters=book.chapters, refresh=True)
         results = build(plan, synth, Silent())

@@ -15,7 +15,7 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from audiobook.build import BuildPlan, build
-from audiobook.chapters import build_book
+from audiobook.script import book_from_text
 from audiobook.synthesis import Synthesizer
 from tests.conftest import SEEDS, run_cli
 
@@ -128,7 +128,7 @@ def test_chapter_selection_and_changed_text(tmp_path: Path) -> None:
 
 def test_markers_at_paragraphs_after_the_interval(tmp_path: Path) -> None:
     text = "第一章 长章\n" + "\n".join(f"第{i}段的开头，后面还有一些话。" for i in range(1, 7))
-    book = build_book(text, "x")
+    book = book_from_text(text, "x")
     plan = BuildPlan(book=book, out_dir=tmp_path, chapters=book.chapters, marker_every_ms=5000)
     with Synthesizer("local", workers=1) as synth:
         [result] = build(plan, synth, Quiet())

@@ -1,7 +1,8 @@
 import pytest
 
-from audiobook.chapters import build_book, match_heading, parse_number
+from audiobook.chapters import match_heading, parse_number
 from audiobook.reading import read_text
+from audiobook.script import book_from_text
 from tests.conftest import DATA, SEEDS
 
 
@@ -65,7 +66,7 @@ def test_prose_is_not_a_heading(line: str) -> None:
 
 
 def test_seed_000_title_chapter_and_breadcrumb() -> None:
-    book = build_book(read_text(SEEDS / "000_041c593aa96c4732.txt"), "000")
+    book = book_from_text(read_text(SEEDS / "000_041c593aa96c4732.txt"), "000")
     assert book.title == "重生官路:巅峰父子"
     assert len(book.chapters) == 1
     chapter = book.chapters[0]
@@ -79,7 +80,7 @@ def test_seed_000_title_chapter_and_breadcrumb() -> None:
 
 def test_chapters_split_in_order_with_front_matter() -> None:
     text = "《测试之书》\n作者：某人\n\n第一章 起\n甲。乙。\n\n第二章 承\n丙！\n第3章\n丁？\n"
-    book = build_book(text, "fallback")
+    book = book_from_text(text, "fallback")
     assert (book.title, book.author) == ("测试之书", "某人")
     assert [(c.order, c.number, c.title) for c in book.chapters] == [
         (1, 1, "起"),
@@ -90,9 +91,11 @@ def test_chapters_split_in_order_with_front_matter() -> None:
 
 
 def test_a_file_without_headings_is_one_chapter_named_after_the_file() -> None:
-    book = build_book("只有一段话。没有标题。\n第二段。", "我的小说")
-    assert book.title == "我的小说"
-    assert [c.title for c in book.chapters] == ["我的小说"]
+    book = book_from_text("只有一段话。没有标题。\n第二段。", "我的小说")
+    assert book.title is None  # the text names none ...
+    assert book.name == "我的小说"  # ... so files and tags use the file name
+    assert [c.title for c in book.chapters] == [None]
+    assert book.chapter_title(book.chapters[0]) == "我的小说"
     assert [(s.paragraph, s.text) for s in book.chapters[0].segments] == [
         (0, "只有一段话。"),
         (0, "没有标题。"),
@@ -101,11 +104,11 @@ def test_a_file_without_headings_is_one_chapter_named_after_the_file() -> None:
 
 
 def test_a_repeated_heading_line_makes_one_chapter() -> None:
-    book = build_book("第1章 开端\n第1章 开端\n正文。\n", "x")
+    book = book_from_text("第1章 开端\n第1章 开端\n正文。\n", "x")
     assert len(book.chapters) == 1
 
 
 def test_gb18030_story_reads_as_one_chapter() -> None:
-    book = build_book(read_text(DATA / "故乡-gb18030.txt"), "故乡")
+    book = book_from_text(read_text(DATA / "故乡-gb18030.txt"), "故乡")
     assert [c.title for c in book.chapters] == ["故乡"]
     assert book.chapters[0].characters > 4000

@@ -1,0 +1,144 @@
+"""A novel as it arrives to a script: cleaned, normalised, in chapters of segments.
+
+This stage is pure: it takes the text (``reading.Source``) and returns the book plus a
+report of everything it removed, and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from audiobook.chapters import Heading, RawChapter, match_heading, split_chapters
+from audiobook.cleanup import Removal, breadcrumb_parts, clean_lines, compile_patterns
+from audiobook.cleanup import remove_repeats as remove_repeated_blocks
+from audiobook.convert import ScriptConverter
+from audiobook.model import Book, Chapter, Segment
+from audiobook.normalize import normalize_paragraph, normalize_spaces
+from audiobook.reading import Document, Source
+from audiobook.sentences import split_sentences
+
+_AUTHOR = re.compile(r"^\s*作\s*者\s*[:：]\s*(?P<author>\S.{0,30}?)\s*$")
+_BOOK_MARKS = re.compile(r"《(?P<title>[^》]{1,40})》")
+_FRONT_TITLE = re.compile(r"^\s*(?:书名|書名)\s*[:：]\s*(?P<title>\S.{0,40}?)\s*$")
+
+
+@dataclass
+class ScriptOptions:
+    patterns: list[str] = field(default_factory=list)  # the user's removal regexes
+    keep_traditional: bool = False  # for zh-TW voices: no conversion to Simplified
+
+
+@dataclass
+class Script:
+    book: Book
+    removed: list[Removal]
+    traditional: bool  # the input was Traditional Chinese
+    converted: bool  # ... and was converted to Simplified
+
+
+def make_script(
+    source: Source, fallback_title: str, options: ScriptOptions | None = None
+) -> Script:
+    options = options or ScriptOptions()
+    patterns = compile_patterns(options.patterns)
+    removed: list[Removal] = []
+    title_votes: list[str] = []
+    author = source.author
+    raw_chapters: list[RawChapter] = []
+    preface: list[str] = []
+
+    for document in source.documents:
+        lines, gone = clean_lines(document.text.split("\n"), patterns)
+        removed += gone
+        for removal in gone:
+            crumbs = breadcrumb_parts(removal.text)
+            if crumbs:
+                title_votes += crumbs[1:-1]
+        front, chapters = split_chapters(lines)
+        if document.title and not chapters:
+            chapters = [_titled_document(document, front)]
+            front = []
+        for chapter in chapters:
+            if chapter.heading and chapter.heading.prefix:
+                title_votes.append(chapter.heading.prefix)
+        for line in (normalize_spaces(x) for x in front):
+            if not line:
+                continue
+            if found := _AUTHOR.match(line):
+                author = author or found["author"]
+            elif (found := _BOOK_MARKS.fullmatch(line)) or (found := _FRONT_TITLE.match(line)):
+                title_votes.append(found["title"])
+            else:
+                preface.append(line)
+        raw_chapters += chapters
+
+    if preface and (not raw_chapters or sum(map(len, preface)) >= 100):
+        raw_chapters.insert(0, RawChapter(heading=None, lines=preface))
+
+    converter = ScriptConverter.for_text(
+        "".join(line for raw in raw_chapters[:20] for line in raw.lines)[:20000]
+    )
+    convert = converter.traditional and not options.keep_traditional
+    chapters = []
+    for raw in raw_chapters:
+        chapter, gone = _chapter(raw, len(chapters) + 1, converter if convert else None)
+        removed += gone
+        if chapter.segments or chapter.heading:
+            chapters.append(chapter)
+    title = source.title or _pick(title_votes)
+    if convert and title:
+        title = converter.to_simplified(title)
+    book = Book(title=title, chapters=chapters, author=author, fallback_title=fallback_title)
+    return Script(book=book, removed=removed, traditional=converter.traditional, converted=convert)
+
+
+def book_from_text(text: str, fallback_title: str = "untitled") -> Book:
+    """Convenience for a TXT already decoded."""
+    return make_script(Source(documents=[Document(text)]), fallback_title).book
+
+
+def _titled_document(document: Document, lines: list[str]) -> RawChapter:
+    """An EPUB item whose text has no heading line: its TOC title is the heading."""
+    title = normalize_spaces(document.title or "")
+    heading = match_heading(title) or Heading(marker="", number=None, title=title)
+    body = list(lines)
+    while body and normalize_spaces(body[0]) in ("", title):
+        body.pop(0)
+    return RawChapter(heading=heading, lines=body)
+
+
+def _chapter(
+    raw: RawChapter, order: int, converter: ScriptConverter | None
+) -> tuple[Chapter, list[Removal]]:
+    paragraphs = [p for p in (normalize_paragraph(line) for line in raw.lines) if p]
+    paragraphs, removed = remove_repeated_blocks(paragraphs)
+    heading = raw.heading
+    title = heading.display_title if heading else None
+    spoken = heading.spoken if heading else ""
+    volume = raw.volume
+    if converter:
+        paragraphs = [converter.to_simplified(p) for p in paragraphs]
+        title, spoken, volume = (
+            converter.to_simplified(x) if x else x for x in (title, spoken, volume)
+        )
+    segments = [
+        Segment(text=sentence, paragraph=index)
+        for index, paragraph in enumerate(paragraphs)
+        for sentence in split_sentences(paragraph)
+    ]
+    chapter = Chapter(
+        order=order,
+        title=title or None,
+        heading=spoken,
+        number=heading.number if heading else None,
+        volume=volume,
+        segments=segments,
+    )
+    return chapter, removed
+
+
+def _pick(votes: list[str]) -> str | None:
+    if not votes:
+        return None
+    return max(set(votes), key=lambda v: (votes.count(v), -votes.index(v)))
