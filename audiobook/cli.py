@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -22,11 +23,13 @@ from rich.progress import (
 from rich.table import Table
 
 from audiobook.build import BuildPlan, ChapterResult, build
+from audiobook.config import load_config
 from audiobook.engines import ENGINES
 from audiobook.errors import AudiobookError
 from audiobook.model import Chapter
 from audiobook.reading import load
-from audiobook.script import make_script
+from audiobook.report import script_json, show_removed, show_script
+from audiobook.script import ScriptOptions, make_script
 from audiobook.synthesis import Synthesizer
 
 DEFAULT_OUT = Path("output")
@@ -142,6 +145,58 @@ def build_command(
     ):
         results = build(plan, synth, RichProgress(bars, len(chosen)))
     _print_summary(plan, results, time.perf_counter() - started)
+
+
+@main.command("script")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option(
+    "--chapter", "chapter_number", type=int, metavar="N", help="Only the chapter at position N."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--removed", is_flag=True, help="List what cleanup removed, and why.")
+@click.option(
+    "--keep-traditional", is_flag=True, help="Keep Traditional Chinese as it is (for zh-TW voices)."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="A TOML file with [cleanup] remove = [regex, ...].",
+)
+def script_command(
+    input_path: Path,
+    chapter_number: int | None,
+    output_format: str,
+    removed: bool,
+    keep_traditional: bool,
+    config_path: Path | None,
+) -> None:
+    """Show how INPUT will be read: chapters, segments, speakers."""
+    options = ScriptOptions(
+        patterns=load_config(config_path, input_path).remove_patterns,
+        keep_traditional=keep_traditional,
+    )
+    script = make_script(load(input_path), input_path.stem, options)
+    book = script.book
+    chapters = book.chapters
+    if chapter_number is not None:
+        chapters = [c for c in chapters if c.order == chapter_number]
+        if not chapters:
+            raise AudiobookError(
+                f"--chapter {chapter_number}: the book has {len(book.chapters)} chapter(s)"
+            )
+    if removed:
+        show_removed(out, script.removed, output_format)
+    elif output_format == "json":
+        click.echo(json.dumps(script_json(book, chapters), ensure_ascii=False, indent=1))
+    else:
+        show_script(out, script, chapters)
 
 
 def _print_summary(plan: BuildPlan, results: list[ChapterResult], wall: float) -> None:

@@ -1,0 +1,109 @@
+"""How a script is shown: the JSON interface and the coloured table."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from audiobook.cleanup import Removal
+from audiobook.model import Book, Chapter
+from audiobook.script import Script
+
+SPEAKER_COLOURS = [
+    "cyan",
+    "magenta",
+    "green",
+    "yellow",
+    "blue",
+    "red",
+    "bright_cyan",
+    "bright_magenta",
+    "bright_green",
+    "bright_yellow",
+    "bright_blue",
+]
+
+
+def script_json(book: Book, chapters: list[Chapter]) -> dict:
+    """The stable JSON interface of ``audiobook script --format json`` (see README)."""
+    return {
+        "book": {"title": book.title},
+        "characters": [
+            {"name": c.name, "gender": c.gender, "aliases": list(c.aliases)}
+            for c in book.characters
+        ],
+        "chapters": [
+            {
+                "number": chapter.number,
+                "title": chapter.title,
+                "segments": [
+                    {"kind": s.kind, "speaker": s.speaker, "text": s.text} for s in chapter.segments
+                ],
+            }
+            for chapter in chapters
+        ],
+    }
+
+
+def show_removed(console: Console, removed: list[Removal], output_format: str) -> None:
+    if output_format == "json":
+        import json
+
+        console.print_json(
+            json.dumps([{"reason": r.reason, "text": r.text} for r in removed], ensure_ascii=False)
+        )
+        return
+    table = Table(title=f"Removed: {len(removed)} line(s)", title_justify="left")
+    table.add_column("Why")
+    table.add_column("Text")
+    for removal in removed:
+        table.add_row(removal.reason, Text(removal.text))
+    console.print(table)
+
+
+def show_script(console: Console, script: Script, chapters: list[Chapter]) -> None:
+    book = script.book
+    colours = {
+        c.name: SPEAKER_COLOURS[i % len(SPEAKER_COLOURS)] for i, c in enumerate(book.characters)
+    }
+    console.print(Text(f"{book.name}" + (f" · {book.author}" if book.author else ""), style="bold"))
+    if script.converted:
+        console.print("Traditional Chinese, read as Simplified.", style="dim")
+    for chapter in chapters:
+        console.print()
+        console.print(Text(f"{chapter.order}. {book.chapter_title(chapter)}", style="bold"))
+        paragraph = None
+        line = Text()
+        for segment in chapter.segments:
+            if segment.paragraph != paragraph and line:
+                console.print(line)
+                line = Text()
+            paragraph = segment.paragraph
+            if segment.kind == "speech":
+                who = segment.speaker or "?"
+                style = colours.get(segment.speaker or "", "white")
+                line.append(f"[{who}]“{segment.text}”", style=style)
+            else:
+                line.append(segment.text)
+        if line:
+            console.print(line)
+    if book.characters:
+        table = Table(title="Characters", title_justify="left")
+        table.add_column("Name")
+        table.add_column("Gender")
+        table.add_column("Lines", justify="right")
+        table.add_column("Aliases")
+        lines = {c.name: 0 for c in book.characters}
+        for chapter in chapters:
+            for segment in chapter.segments:
+                if segment.speaker in lines:
+                    lines[segment.speaker] += 1
+        for c in book.characters:
+            table.add_row(
+                Text(c.name, style=colours[c.name]),
+                c.gender,
+                str(lines[c.name]),
+                "、".join(c.aliases),
+            )
+        console.print(table)
