@@ -13,6 +13,7 @@ from audiobook.chapters import Heading, RawChapter, match_heading, split_chapter
 from audiobook.cleanup import Removal, breadcrumb_parts, clean_lines, compile_patterns
 from audiobook.cleanup import remove_repeats as remove_repeated_blocks
 from audiobook.convert import ScriptConverter
+from audiobook.dialogue import is_speech, split_quotes
 from audiobook.model import Book, Chapter, Segment
 from audiobook.normalize import normalize_paragraph, normalize_spaces
 from audiobook.reading import Document, Source
@@ -122,11 +123,7 @@ def _chapter(
         title, spoken, volume = (
             converter.to_simplified(x) if x else x for x in (title, spoken, volume)
         )
-    segments = [
-        Segment(text=sentence, paragraph=index)
-        for index, paragraph in enumerate(paragraphs)
-        for sentence in split_sentences(paragraph)
-    ]
+    segments = chapter_segments(paragraphs)
     chapter = Chapter(
         order=order,
         title=title or None,
@@ -136,6 +133,35 @@ def _chapter(
         segments=segments,
     )
     return chapter, removed
+
+
+def chapter_segments(paragraphs: list[str]) -> list[Segment]:
+    """Narration sentences and quoted speech, in reading order. A quoted term stays in
+    its narration sentence, marks and all; a speech segment holds the words inside the
+    marks."""
+    segments: list[Segment] = []
+    open_quote = False
+    for index, paragraph in enumerate(paragraphs):
+        pieces, open_quote = split_quotes(paragraph, open_quote)
+        narration = ""
+        for piece in pieces:
+            if piece.quoted and is_speech(piece):
+                segments += _narration(narration, index)
+                narration = ""
+                if piece.text.strip():
+                    segments.append(
+                        Segment(text=piece.text.strip(), paragraph=index, kind="speech")
+                    )
+            elif piece.quoted:
+                narration += f"“{piece.text}”"
+            else:
+                narration += piece.text
+        segments += _narration(narration, index)
+    return segments
+
+
+def _narration(text: str, paragraph: int) -> list[Segment]:
+    return [Segment(text=s, paragraph=paragraph) for s in split_sentences(text)]
 
 
 def _pick(votes: list[str]) -> str | None:

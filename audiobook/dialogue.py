@@ -1,0 +1,154 @@
+"""Quotes in a chapter's paragraphs: real speech, or a term quoted inside narration.
+
+A paragraph is cut into pieces: narration, and quotes (the text inside “…”). Nested
+quotes (‘…’ or “…” inside a quote) stay inside their quote. A quote may span paragraphs:
+its opening mark is repeated at each paragraph and it closes only at the last one.
+
+A quote is speech when something marks it as said or thought: a colon before it
+(说：“…”), a clause ending in a comma before it (他点了点头，“…”), standing at the start of
+its paragraph, sentence punctuation inside it, or a speech verb right after it (“…”他说).
+A short quote inside a running sentence with none of these is a quoted term
+(那不是“形象工程”，而是…) and stays in the narration.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OPEN, CLOSE = "“", "”"
+INNER_OPEN, INNER_CLOSE = "‘", "’"
+SPEECH_VERBS = (
+    "说",
+    "道",
+    "问",
+    "答",
+    "喊",
+    "叫",
+    "嚷",
+    "骂",
+    "笑",
+    "想",
+    "吼",
+    "叹",
+    "念",
+    "唱",
+    "哭",
+    "回答",
+    "接着",
+    "补充",
+    "表示",
+    "提醒",
+    "嘱咐",
+    "吩咐",
+    "解释",
+    "介绍",
+    "汇报",
+    "报告",
+    "低声",
+    "大声",
+    "开口",
+    "插话",
+    "追问",
+)
+_SENTENCE_END = re.compile(r"[。！？!?…]")
+_TAG_AFTER = re.compile(r"^[^。！？“”]{0,12}?(?:" + "|".join(SPEECH_VERBS) + r")")
+EMPHASIS_MAX = 12  # a quoted term is short
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    quoted: bool  # text was inside quote marks
+    opens_paragraph: bool = False  # the quote is the first thing in its paragraph
+    continues: bool = False  # the quote carries on from the previous paragraph
+    unclosed: bool = False  # ... and carries on into the next one
+    before: str = ""  # narration right before the quote, in the same paragraph
+    after: str = ""  # narration right after it
+
+
+def split_quotes(paragraph: str, open_quote: bool = False) -> tuple[list[Piece], bool]:
+    """Pieces of one paragraph, and whether a quote is still open at its end.
+    ``open_quote`` says a quote from the previous paragraph is still open."""
+    pieces: list[_Draft] = []
+    depth = 0
+    start = 0
+    i = 0
+    continues = False
+    if open_quote and paragraph.startswith(OPEN):  # the repeated opening mark
+        depth, start, i, continues = 1, 1, 1, True
+    elif open_quote:
+        depth, continues = 1, True
+    while i < len(paragraph):
+        ch = paragraph[i]
+        if ch == OPEN and depth == 0:
+            if i > start:
+                pieces.append(_Draft(paragraph[start:i], quoted=False))
+            depth, start = 1, i + 1
+        elif ch in (OPEN, INNER_OPEN) and depth >= 1:
+            depth += 1
+        elif ch in (CLOSE, INNER_CLOSE) and depth > 1:
+            depth -= 1
+        elif ch == CLOSE and depth == 1:
+            pieces.append(_Draft(paragraph[start:i], quoted=True, continues=continues))
+            continues = False
+            depth, start = 0, i + 1
+        i += 1
+    still_open = depth >= 1
+    if start < len(paragraph):
+        pieces.append(
+            _Draft(paragraph[start:], quoted=still_open, continues=continues, unclosed=still_open)
+        )
+    elif still_open and not pieces:
+        still_open = True
+    return _finish(pieces), still_open
+
+
+@dataclass
+class _Draft:
+    text: str
+    quoted: bool
+    continues: bool = False
+    unclosed: bool = False
+
+
+def _finish(drafts: list[_Draft]) -> list[Piece]:
+    out = []
+    for k, d in enumerate(drafts):
+        before = drafts[k - 1].text if k > 0 and not drafts[k - 1].quoted else ""
+        after = drafts[k + 1].text if k + 1 < len(drafts) and not drafts[k + 1].quoted else ""
+        out.append(
+            Piece(
+                text=d.text,
+                quoted=d.quoted,
+                opens_paragraph=d.quoted and k == 0,
+                continues=d.continues,
+                unclosed=d.unclosed,
+                before=before,
+                after=after,
+            )
+        )
+    return out
+
+
+def is_speech(piece: Piece) -> bool:
+    """Whether a quoted piece is speech (or thought) rather than a quoted term."""
+    text = piece.text.strip()
+    if piece.continues or piece.unclosed:
+        return True
+    before = piece.before.rstrip()
+    if before.endswith(("：", ":")):
+        return True
+    if _SENTENCE_END.search(text):
+        return True
+    if piece.opens_paragraph and (not piece.after.strip() or len(text) > EMPHASIS_MAX):
+        return True
+    if (
+        before.endswith(("，", ","))
+        and (not piece.after.strip() or _TAG_AFTER.match(piece.after))
+        and len(text) > 2
+    ):
+        return True
+    if _TAG_AFTER.match(piece.after) and (piece.opens_paragraph or before.endswith("，")):
+        return True
+    return len(text) > 2 * EMPHASIS_MAX and "，" in text

@@ -1,0 +1,90 @@
+"""Scoring the script stage against hand-labelled quotes (tests/data: seeds' gold.json and
+gold/*.json): is every quote found, with the right kind and, for speech, the right
+speaker? Used by the tests and by bench/eval_dialogue.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from audiobook.convert import ScriptConverter
+from audiobook.dialogue import split_quotes
+from audiobook.model import Chapter
+from audiobook.normalize import normalize_paragraph
+
+_TO_SIMPLIFIED = ScriptConverter(traditional=True)
+_NOT_TEXT = re.compile(r"[^\w]")
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    kind: str  # "speech" or "emphasis"
+    speaker: str | None
+
+
+@dataclass
+class Score:
+    gold: int = 0
+    found: int = 0
+    kind_right: int = 0
+    speech: int = 0  # gold speech quotes found
+    speaker_right: int = 0
+    misses: list[str] = field(default_factory=list)  # descriptions of what went wrong
+
+    def add(self, other: Score) -> None:
+        self.gold += other.gold
+        self.found += other.found
+        self.kind_right += other.kind_right
+        self.speech += other.speech
+        self.speaker_right += other.speaker_right
+        self.misses += other.misses
+
+
+def chapter_quotes(chapter: Chapter) -> list[Quote]:
+    """Every top-level quote of a chapter in reading order: speech segments, and quoted
+    terms found inside narration segments."""
+    quotes = []
+    for segment in chapter.segments:
+        if segment.kind == "speech":
+            quotes.append(Quote(segment.text, "speech", segment.speaker))
+            continue
+        pieces, _ = split_quotes(segment.text)
+        quotes += [Quote(p.text, "emphasis", None) for p in pieces if p.quoted]
+    return quotes
+
+
+def key(text: str) -> str:
+    return _NOT_TEXT.sub("", _TO_SIMPLIFIED.to_simplified(normalize_paragraph(text)))
+
+
+def score(quotes: list[Quote], gold: list[dict], lookahead: int = 6) -> Score:
+    """Aligns gold quotes with found ones in order, by their opening words."""
+    result = Score(gold=len(gold))
+    j = 0
+    for item in gold:
+        want = key(item["starts"])
+        match = None
+        for k in range(j, min(j + lookahead, len(quotes))):
+            have = key(quotes[k].text)
+            if want and (have.startswith(want) or (have and want.startswith(have))):
+                match = k
+                break
+        if match is None:
+            result.misses.append(f"not found: {item['starts']}")
+            continue
+        j = match + 1
+        found = quotes[match]
+        result.found += 1
+        if found.kind == item["kind"]:
+            result.kind_right += 1
+        else:
+            result.misses.append(f"kind {found.kind} for {item['kind']}: {item['starts']}")
+        if item["kind"] == "speech":
+            result.speech += 1
+            speaker = _TO_SIMPLIFIED.to_simplified(item.get("speaker") or "") or None
+            if found.speaker == speaker:
+                result.speaker_right += 1
+            else:
+                result.misses.append(f"speaker {found.speaker} for {speaker}: {item['starts']}")
+    return result
