@@ -18,6 +18,7 @@ from audiobook.model import Book, Chapter, Segment
 from audiobook.normalize import normalize_paragraph, normalize_spaces
 from audiobook.reading import Document, Source
 from audiobook.sentences import split_sentences
+from audiobook.speakers import analyse
 
 _AUTHOR = re.compile(r"^\s*作\s*者\s*[:：]\s*(?P<author>\S.{0,30}?)\s*$")
 _BOOK_MARKS = re.compile(r"《(?P<title>[^》]{1,40})》")
@@ -87,10 +88,17 @@ def make_script(
         removed += gone
         if chapter.segments or chapter.heading:
             chapters.append(chapter)
+    chapters, characters = analyse(chapters)
     title = source.title or _pick(title_votes)
     if convert and title:
         title = converter.to_simplified(title)
-    book = Book(title=title, chapters=chapters, author=author, fallback_title=fallback_title)
+    book = Book(
+        title=title,
+        chapters=chapters,
+        author=author,
+        fallback_title=fallback_title,
+        characters=characters,
+    )
     return Script(book=book, removed=removed, traditional=converter.traditional, converted=convert)
 
 
