@@ -58,6 +58,14 @@ def key(text: str) -> str:
     return _NOT_TEXT.sub("", _TO_SIMPLIFIED.to_simplified(normalize_paragraph(text)))
 
 
+def same_person(found: str | None, gold: str | None) -> bool:
+    """Equal, or one name inside the other (老栓 / 华老栓, 太爷 / 赵太爷): labellers and the
+    tool may pick different forms of the same name."""
+    if found is None or gold is None:
+        return found == gold
+    return found == gold or (min(len(found), len(gold)) >= 2 and (found in gold or gold in found))
+
+
 def score(quotes: list[Quote], gold: list[dict], lookahead: int = 6) -> Score:
     """Aligns gold quotes with found ones in order, by their opening words."""
     result = Score(gold=len(gold))
@@ -83,7 +91,7 @@ def score(quotes: list[Quote], gold: list[dict], lookahead: int = 6) -> Score:
         if item["kind"] == "speech":
             result.speech += 1
             speaker = _TO_SIMPLIFIED.to_simplified(item.get("speaker") or "") or None
-            if found.speaker == speaker:
+            if same_person(found.speaker, speaker):
                 result.speaker_right += 1
             else:
                 result.misses.append(f"speaker {found.speaker} for {speaker}: {item['starts']}")

@@ -120,6 +120,25 @@ TITLES = (
     "嫂",
 )
 _PRONOUNS = {"他": "male", "她": "female"}
+# how a reply opens (好的，…) and how a speaker carries on after a long line (另外啊，…)
+_REPLY_OPENERS = (
+    "好",
+    "是",
+    "嗯",
+    "对",
+    "行",
+    "知道",
+    "明白",
+    "可以",
+    "不",
+    "没",
+    "谢谢",
+    "哦",
+    "噢",
+    "啊",
+    "唔",
+)
+_CARRY_ON_OPENERS = ("另外", "还有", "而且", "再说", "所以", "因此", "总之", "怎么", "至于")
 _PREPOSITIONS = set("和跟与向对给把被让叫朝替同问望找")
 _NOUN_FLAGS = ("n", "nr", "nrfg", "nrt", "ns", "nz", "nt", "eng", "ng")
 
@@ -133,6 +152,7 @@ class _Context:
     last_addressee: str | None = None
     last_speech_paragraph: int = -10
     last_speaker: str | None = None  # of the previous quote
+    last_quote: str = ""
 
 
 def analyse(chapters: list[Chapter]) -> tuple[list[Chapter], list[Character]]:
@@ -292,7 +312,7 @@ def discover_characters(chapters: list[Chapter]) -> list[Character]:
                 else:
                     keep.discard(long)
     keep = sorted(keep, key=lambda n: -counts[n])
-    characters = [Character(name=n, gender=infer_gender(n, narration)) for n in keep]
+    characters = [Character(name=n, gender=infer_gender(n, narration, tuple(keep))) for n in keep]
     _join_aliases(characters, narration)
     return characters
 
@@ -331,7 +351,19 @@ def _join_aliases(characters: list[Character], text: str) -> None:
             characters.remove(c)
 
 
-def infer_gender(name: str, text: str) -> str:
+# Characters far more common in one sex's given names: a weak prior, used only when the
+# text's own pronouns say nothing.
+FEMALE_NAME_CHARS = set(
+    "妍娜丽芳婷敏静燕霞玲娟琳莉萍梅兰慧倩雪颖璐蓉媛婉瑶薇菲晶洁嫣姗娇"
+    "妮婕娅琪钰凤翠莲秀淑珍娥妹嫦婵姝嫱"
+)
+MALE_NAME_CHARS = set("刚强军伟勇斌涛磊鹏杰峰龙波辉健毅豪彪虎雄武超亮猛斌浩宇栋庆松柏")
+
+
+def infer_gender(name: str, text: str, others: tuple[str, ...] = ()) -> str:
+    """From words in the name (嫂, 爷, 太太), then from the pronouns that follow the
+    character's mentions (each 他/她 counted for the nearest character before it), then
+    from the characters of the given name."""
     if name == NARRATOR:
         return "unknown"
     if any(w in name for w in FEMALE_WORDS[2:]):
@@ -339,13 +371,22 @@ def infer_gender(name: str, text: str) -> str:
     if any(w in name for w in MALE_WORDS[1:]):
         return "male"
     he = she = 0
+    rivals = [o for o in others if o != name and name not in o]
     for found in re.finditer(re.escape(name), text):
-        window = text[found.end() : found.end() + 30]
+        window = re.split(r"[。！？\n]", text[found.end() : found.end() + 40])[0]
+        cut = min((window.find(r) for r in rivals if r in window), default=-1)
+        if cut >= 0:
+            window = window[:cut]
         he += window.count("他")
         she += window.count("她")
-    if she > he and she >= 1:
+    if she > he:
         return "female"
-    if he > she and he >= 2:
+    if he > she:
+        return "male"
+    given = name[1:] if len(name) >= 2 else name
+    if any(ch in FEMALE_NAME_CHARS for ch in given):
+        return "female"
+    if any(ch in MALE_NAME_CHARS for ch in given):
         return "male"
     return "unknown"
 
@@ -437,6 +478,7 @@ def _attribute_chapter(chapter: Chapter, names, genders) -> Chapter:
         ctx.last_addressee = _addressee(seg.text, names)
         ctx.last_speech_paragraph = seg.paragraph
         ctx.last_speaker = speaker
+        ctx.last_quote = seg.text
     return replace(chapter, segments=out)
 
 
@@ -465,35 +507,52 @@ def _speaker_for(segs: list[Segment], i: int, names, genders, ctx: _Context) -> 
 def _untagged(
     segs: list[Segment], i: int, names, genders, ctx: _Context, addressed: str | None
 ) -> str | None:
-    """A quote with no tag: the one the last quote addressed, the character a narration
-    paragraph right after it starts with, the other party of a quick exchange, or the
-    character the narration just spoke of."""
+    """A quote with no tag: the one the last quote addressed; the character whose action
+    the paragraph before tells; the character the paragraph after starts with; in a quick
+    exchange the other party (after a question, a short line or a call) or the same one
+    (after a long statement); else the character the narration last spoke of."""
     seg = segs[i]
     if ctx.last_addressee and ctx.last_addressee != addressed:
         return ctx.last_addressee
-    following = _next_paragraph(segs, i)
-    if following:
-        lead = _leading_mention(following, names)
-        if lead and lead != addressed:
+    for text in (_paragraph_text(segs, i, -1), _paragraph_text(segs, i, +1)):
+        lead = _leading_mention(text, names, addressed) if text else None
+        if lead:
             return lead
     quick = seg.paragraph - ctx.last_speech_paragraph == 1
-    if quick and len(ctx.last_speakers) >= 2 and ctx.last_speakers[-2] != addressed:
-        return ctx.last_speakers[-2]
+    if quick and ctx.last_speaker:
+        previous = ctx.last_quote
+        reply = seg.text.startswith(_REPLY_OPENERS)
+        carry_on = seg.text.startswith(_CARRY_ON_OPENERS)
+        turn = reply or previous.endswith(("？", "?")) or len(previous) <= 20
+        if carry_on or (not turn and ctx.last_speaker != addressed):
+            return ctx.last_speaker
+        if len(ctx.last_speakers) >= 2 and ctx.last_speakers[-2] != addressed:
+            return ctx.last_speakers[-2]
     for name in reversed(ctx.recent):
         if name != addressed:
             return name
     return None
 
 
-def _next_paragraph(segs: list[Segment], i: int) -> str:
-    """The text of the paragraph after segment i's, if it is narration only."""
-    paragraph = segs[i].paragraph
-    rest = [s for s in segs[i + 1 :] if s.paragraph == paragraph + 1]
-    if rest and all(s.kind == "narration" for s in rest):
-        return "".join(s.text for s in rest)
+def _paragraph_text(segs: list[Segment], i: int, step: int) -> str:
+    """The paragraph before (step -1) or after (+1) segment i's, if it is narration."""
+    paragraph = segs[i].paragraph + step
+    same = [s for s in segs if s.paragraph == paragraph]
+    if same and all(s.kind == "narration" for s in same):
+        return "".join(s.text for s in same)
     return ""
 
 
-def _leading_mention(text: str, names) -> str | None:
-    mentions = _mentions(text[:8], names)
-    return mentions[0][1] if mentions and mentions[0][0] <= 1 else None
+def _leading_mention(text: str, names, addressed: str | None) -> str | None:
+    """The character a sentence is about: its first mention at the start of a clause
+    (和卫江南聊了几句，张庆平又扭头望向高妍 -> 张庆平)."""
+    first = _CLAUSE_END.split(text, maxsplit=1)[0]
+    for at, name in _mentions(first, names):
+        at_clause_start = (
+            at == 0
+            or first[at - 1] in "，,、：:"
+            or (at <= 2 and first[:at] in ("这时", "只见", "于是", "便", "又", "就"))
+        )
+        if at_clause_start and name != addressed:
+            return name
+    return None

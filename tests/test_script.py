@@ -28,10 +28,15 @@ AQ_TITLES = [
 ]
 
 
+def words(text: str) -> str:
+    """Text without quote marks: speech segments hold the words inside the marks."""
+    return re.sub("[“”]", "", text)
+
+
 def paragraphs(chapter) -> list[str]:
     by_index: dict[int, str] = {}
     for segment in chapter.segments:
-        by_index[segment.paragraph] = by_index.get(segment.paragraph, "") + segment.text
+        by_index[segment.paragraph] = by_index.get(segment.paragraph, "") + words(segment.text)
     return list(by_index.values())
 
 

@@ -54,8 +54,9 @@ LETTER_PINYIN: dict[str, list[str]] = {
 }
 DIGIT_HANZI = "零一二三四五六七八九"
 
-# Breaks inside one synthesis call: a comma-like mark becomes an intonation-phrase break.
-PHRASE_BREAK = set("，,、；;：:—…")
+# Breaks inside one synthesis call (a quote may hold several sentences): punctuation
+# becomes an intonation-phrase break.
+PHRASE_BREAK = set("，,、；;：:—…。！？!?")
 
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]+")

@@ -223,7 +223,7 @@ class OfflineEngine:
         return vocoder.get_tensor(vocoder.get_output_details()[0]["index"])[0, :, 0].copy()
 
 
-_CLAUSE_END = re.compile(r"(?<=[，,、；;：:—…])")
+_CLAUSE_END = re.compile(r"(?<=[，,、；;：:—…。！？!?])")
 _SPOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z]|[0-9]")
 
 
