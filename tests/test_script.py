@@ -62,7 +62,7 @@ def test_luxun_every_ad_removed_and_no_story_line_lost(luxun) -> None:
         assert "http" in folded or re.search(r"[wｗ].{0,3}[wｗ].{0,3}[wｗ]", folded)
     ads = {r.text for r in luxun.removed}
     story = [
-        normalize_paragraph(line)
+        words(normalize_paragraph(line))
         for line in LUXUN.read_text("utf-8-sig").splitlines()
         if line.strip() and line not in ads and not re.match(r"第\d+章 ", line)
     ]
