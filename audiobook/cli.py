@@ -116,12 +116,24 @@ def main() -> None:
     help="Only these chapters, by position in the book: 1-3,7 or 10-.",
 )
 @click.option("--refresh", is_flag=True, help="Rebuild chapters even if up to date.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="A TOML file with [cleanup] remove = [regex, ...].",
+)
 def build_command(
-    input_path: Path, out_dir: Path, engine: str, selection: str | None, refresh: bool
+    input_path: Path,
+    out_dir: Path,
+    engine: str,
+    selection: str | None,
+    refresh: bool,
+    config_path: Path | None,
 ) -> None:
-    """Read INPUT (a TXT novel) aloud into one MP3 per chapter."""
+    """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
     started = time.perf_counter()
-    book = make_script(load(input_path), fallback_title=input_path.stem).book
+    options = ScriptOptions(patterns=load_config(config_path, input_path).remove_patterns)
+    book = make_script(load(input_path), input_path.stem, options).book
     if not any(c.segments or c.heading for c in book.chapters):
         raise AudiobookError(f"{input_path}: no text to read")
     orders = parse_selection(selection, len(book.chapters))
