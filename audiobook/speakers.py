@@ -121,23 +121,10 @@ TITLES = (
 )
 _PRONOUNS = {"他": "male", "她": "female"}
 # how a reply opens (好的，…) and how a speaker carries on after a long line (另外啊，…)
-_REPLY_OPENERS = (
-    "好",
-    "是",
-    "嗯",
-    "对",
-    "行",
-    "知道",
-    "明白",
-    "可以",
-    "不",
-    "没",
-    "谢谢",
-    "哦",
-    "噢",
-    "啊",
-    "唔",
+_REPLY = re.compile(
+    r"^(?:好的?|是的?|嗯+|对的?|行|知道了?|明白了?|可以|不|没有|谢谢|哦|噢|唔|啊|哎)[，,。！!…、]"
 )
+SHORT_LINE = 12  # characters: a line this short expects an answer
 _CARRY_ON_OPENERS = ("另外", "还有", "而且", "再说", "所以", "因此", "总之", "怎么", "至于")
 _PREPOSITIONS = set("和跟与向对给把被让叫朝替同问望找")
 _NOUN_FLAGS = ("n", "nr", "nrfg", "nrt", "ns", "nz", "nt", "eng", "ng")
@@ -507,29 +494,38 @@ def _speaker_for(segs: list[Segment], i: int, names, genders, ctx: _Context) -> 
 def _untagged(
     segs: list[Segment], i: int, names, genders, ctx: _Context, addressed: str | None
 ) -> str | None:
-    """A quote with no tag: the one the last quote addressed; the character whose action
-    the paragraph before tells; the character the paragraph after starts with; in a quick
-    exchange the other party (after a question, a short line or a call) or the same one
-    (after a long statement); else the character the narration last spoke of."""
+    """A quote with no tag. In order: the one the last quote called by name; in a quick
+    exchange (the last quote was in the paragraph before), the other party after a
+    question, a short line or a reply, else the same speaker going on; the character
+    whose action the paragraph before (or after) tells; the last speaker, who goes on
+    after narration; the character the narration last spoke of."""
     seg = segs[i]
     if ctx.last_addressee and ctx.last_addressee != addressed:
         return ctx.last_addressee
-    for text in (_paragraph_text(segs, i, -1), _paragraph_text(segs, i, +1)):
-        lead = _leading_mention(text, names, addressed) if text else None
-        if lead:
-            return lead
     quick = seg.paragraph - ctx.last_speech_paragraph == 1
     if quick and ctx.last_speaker:
         previous = ctx.last_quote
-        reply = seg.text.startswith(_REPLY_OPENERS)
-        carry_on = seg.text.startswith(_CARRY_ON_OPENERS)
-        turn = reply or previous.endswith(("？", "?")) or len(previous) <= 20
-        if carry_on or (not turn and ctx.last_speaker != addressed):
+        turn = (
+            _REPLY.match(seg.text)
+            or previous.endswith(("？", "?"))
+            or len(previous) <= SHORT_LINE
+            or _REPLY.match(previous)
+        )
+        if (seg.text.startswith(_CARRY_ON_OPENERS) or not turn) and (ctx.last_speaker != addressed):
             return ctx.last_speaker
-        if len(ctx.last_speakers) >= 2 and ctx.last_speakers[-2] != addressed:
-            return ctx.last_speakers[-2]
+        others = [
+            n for n in reversed(ctx.last_speakers[:-1]) if n not in (ctx.last_speaker, addressed)
+        ]
+        if others:
+            return others[0]
+    for text in (_paragraph_text(segs, i, -1), _paragraph_text(segs, i, +1)):
+        lead = _leading_mention(text, names, addressed) if text else None
+        if lead and not (quick and lead == ctx.last_speaker):
+            return lead
+    if ctx.last_speaker and ctx.last_speaker != addressed and not quick:
+        return ctx.last_speaker
     for name in reversed(ctx.recent):
-        if name != addressed:
+        if name not in (addressed, ctx.last_speaker if quick else None):
             return name
     return None
 
