@@ -119,7 +119,7 @@ TITLES = (
     "婶",
     "嫂",
 )
-_PRONOUNS = {"他": "male", "她": "female"}
+_PRONOUNS = {"他": "male", "她": "female", "伊": "female"}  # 伊: she, in older prose
 # how a reply opens (好的，…) and how a speaker carries on after a long line (另外啊，…)
 _REPLY = re.compile(
     r"^(?:好的?|是的?|嗯+|对的?|行|知道了?|明白了?|可以|不|没有|谢谢|哦|噢|唔|啊|哎)[，,。！!…、]"
@@ -195,6 +195,10 @@ def _last_clause(text: str) -> str:
     return _CLAUSE_END.split(text)[-1]
 
 
+def _last_sentence(text: str) -> str:
+    return _CLAUSE_END.split(text.rstrip("：:，, "))[-1]
+
+
 def _first_clause(text: str) -> str:
     return re.split(r"[。！？!?…；;，,]", text, maxsplit=1)[0]
 
@@ -238,8 +242,8 @@ def subject_of(clause: str) -> str | None:
     clause = _LEADING_WORDS.sub("", clause.strip())
     if not clause:
         return None
-    if clause[0] in "我他她":
-        return clause[0] if not clause.startswith(("他们", "她们", "我们")) else None
+    if clause[0] in "我他她伊":
+        return clause[0] if not clause.startswith(("他们", "她们", "我们", "伊们")) else None
     subject, person = "", False
     for word, flag in posseg.lcut(clause[:12]):
         if flag.startswith(("nr",)) or (not subject and word in SURNAMES):
@@ -401,22 +405,37 @@ def _mentions(text: str, names: list[tuple[str, str]]) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def _who(clause: str, names, genders, ctx: _Context) -> str | None:
-    """The speaker a tag clause names: its subject, a pronoun resolved, or 我."""
-    clause = _LEADING_WORDS.sub("", clause.strip())
-    mentions = [
-        (at, name)
-        for at, name in _mentions(clause, names)
-        if at == 0 or clause[at - 1] not in _PREPOSITIONS
-    ]
-    if mentions and mentions[0][0] <= 4:
-        return mentions[0][1]
-    head = clause[:1]
-    if head == "我" and not clause.startswith("我们"):
-        return NARRATOR
-    if head in _PRONOUNS and not clause[:2].endswith("们"):
-        return _recent_of_gender(_PRONOUNS[head], genders, ctx)
-    return mentions[0][1] if mentions else None
+_POSSESSIVE = re.compile(r"^(?:我|他|她|伊)的")
+
+
+def _who(sentence: str, names, genders, ctx: _Context, last: bool = True) -> str | None:
+    """The speaker a tag sentence names: the character (or pronoun) that starts one of
+    its clauses, the clause nearest the speech verb when ``last`` (X看着Y，笑道：), else
+    the first. 我 is the narrator; 我的母亲 is the mother, not 我."""
+    heads = []
+    for clause in re.split(r"[，,、：:]", sentence):
+        clause = _LEADING_WORDS.sub("", clause.strip())
+        if not clause:
+            continue
+        possessive = _POSSESSIVE.match(clause)
+        body = clause[possessive.end() :] if possessive else clause
+        mentions = [
+            (at, name)
+            for at, name in _mentions(body, names)
+            if at == 0 or body[at - 1] not in _PREPOSITIONS
+        ]
+        if mentions and mentions[0][0] <= 2:
+            heads.append(mentions[0][1])
+        elif possessive:
+            continue  # 他的母亲 with no known 母亲: nobody we know
+        elif clause[0] == "我" and not clause.startswith("我们"):
+            heads.append(NARRATOR)
+        elif clause[0] in _PRONOUNS and clause[1:2] != "们":
+            heads.append(_recent_of_gender(_PRONOUNS[clause[0]], genders, ctx))
+    heads = [h for h in heads if h]
+    if not heads:
+        return None
+    return heads[-1] if last else heads[0]
 
 
 def _recent_of_gender(gender: str, genders: dict[str, str], ctx: _Context) -> str | None:
@@ -476,7 +495,7 @@ def _speaker_for(segs: list[Segment], i: int, names, genders, ctx: _Context) -> 
     after = _neighbour(segs, i, +1)
     candidates = []
     if before and before.rstrip().endswith(("：", ":", "，", ",")):
-        candidates.append(_who(_last_clause(before), names, genders, ctx))
+        candidates.append(_who(_last_sentence(before), names, genders, ctx))
     if after:
         clause = _first_clause(after)
         if _VERB.search(clause) or len(clause) <= 8:
@@ -487,7 +506,13 @@ def _speaker_for(segs: list[Segment], i: int, names, genders, ctx: _Context) -> 
         if name and name != addressed:
             return name
     if ctx.last_speech_paragraph == seg.paragraph:  # a second quote in the same paragraph
-        return ctx.last_speaker
+        adjacent = i > 0 and segs[i - 1].kind == "speech"
+        if not adjacent:  # “…”他说，“…”: the same speaker goes on
+            return ctx.last_speaker
+        others = [
+            n for n in reversed(ctx.last_speakers[:-1]) if n not in (ctx.last_speaker, addressed)
+        ]
+        return others[0] if others else None  # “…”“…”: an exchange
     return _untagged(segs, i, names, genders, ctx, addressed)
 
 
@@ -500,9 +525,9 @@ def _untagged(
     whose action the paragraph before (or after) tells; the last speaker, who goes on
     after narration; the character the narration last spoke of."""
     seg = segs[i]
-    if ctx.last_addressee and ctx.last_addressee != addressed:
-        return ctx.last_addressee
     quick = seg.paragraph - ctx.last_speech_paragraph == 1
+    if quick and ctx.last_addressee and ctx.last_addressee != addressed:
+        return ctx.last_addressee
     if quick and ctx.last_speaker:
         previous = ctx.last_quote
         turn = (

