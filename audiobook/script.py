@@ -7,7 +7,7 @@ report of everything it removed, and why.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from audiobook.chapters import Heading, RawChapter, match_heading, split_chapters
 from audiobook.cleanup import Removal, breadcrumb_parts, clean_lines, compile_patterns
@@ -88,7 +88,16 @@ def make_script(
         removed += gone
         if chapter.segments or chapter.heading:
             chapters.append(chapter)
-    chapters, characters = analyse(chapters)
+    if converter.traditional and not convert:
+        # analysed in Simplified (the tools know it best), shown in Traditional
+        simplified = [_chapter(raw, k + 1, converter)[0] for k, raw in enumerate(raw_chapters)]
+        simplified = [c for c in simplified if c.segments or c.heading]
+        analysed, characters = analyse(simplified)
+        chapters = [
+            _with_speakers(shown, done) for shown, done in zip(chapters, analysed, strict=True)
+        ]
+    else:
+        chapters, characters = analyse(chapters)
     title = source.title or _pick(title_votes)
     if convert and title:
         title = converter.to_simplified(title)
@@ -141,6 +150,17 @@ def _chapter(
         segments=segments,
     )
     return chapter, removed
+
+
+def _with_speakers(shown: Chapter, analysed: Chapter) -> Chapter:
+    """Speakers found on the Simplified copy, put on the Traditional text. OpenCC keeps
+    punctuation, so both copies cut into the same segments."""
+    if len(shown.segments) != len(analysed.segments):
+        return shown
+    segments = [
+        replace(a, text=s.text) for s, a in zip(shown.segments, analysed.segments, strict=True)
+    ]
+    return replace(shown, segments=segments)
 
 
 def chapter_segments(paragraphs: list[str]) -> list[Segment]:

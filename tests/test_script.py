@@ -11,7 +11,7 @@ import pytest
 from audiobook.cleanup import remove_repeats
 from audiobook.normalize import normalize_paragraph
 from audiobook.reading import load
-from audiobook.script import ScriptOptions, make_script
+from audiobook.script import ScriptOptions, book_from_text, make_script
 from tests.conftest import DATA, SEEDS, run_cli
 
 LUXUN = DATA / "鲁迅小说集.txt"
@@ -98,7 +98,11 @@ def test_seed_002_traditional_repeated_block_read_once() -> None:
     kept = make_script(
         load(SEEDS / "002_0f929d2b9e10c4b0.txt"), "002", ScriptOptions(keep_traditional=True)
     )
-    assert "和衛江南聊了幾句" in "".join(s.text for s in kept.book.chapters[0].segments)
+    segments = kept.book.chapters[0].segments
+    assert "和衛江南聊了幾句" in "".join(s.text for s in segments)
+    speakers = [s.speaker for s in segments if s.kind == "speech"]
+    converted = [s.speaker for s in book.chapters[0].segments if s.kind == "speech"]
+    assert speakers == converted  # analysed on the Simplified copy either way
 
 
 def test_seed_000_breadcrumb_reported() -> None:
@@ -170,3 +174,19 @@ def test_script_bad_options_one_line(args: list[str]) -> None:
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("Error:")
+
+
+def test_volumes_named_parts_and_english_headings() -> None:
+    text = (
+        "楔子\n很久以前。\n第一卷 风起\n第一章 开端\n正文一。\n第二章 继续\n正文二。\n"
+        "番外一 后来\n番外正文。\nChapter 5 The End\n结束。\n后记\n谢谢。\n"
+    )
+    book = book_from_text(text, "x")
+    assert [(c.number, c.title, c.volume) for c in book.chapters] == [
+        (None, "楔子", None),
+        (1, "开端", "第一卷 风起"),
+        (2, "继续", "第一卷 风起"),
+        (1, "后来", "第一卷 风起"),
+        (5, "The End", "第一卷 风起"),
+        (None, "后记", "第一卷 风起"),
+    ]
