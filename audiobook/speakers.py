@@ -195,6 +195,25 @@ def _last_clause(text: str) -> str:
     return _CLAUSE_END.split(text)[-1]
 
 
+_TAG_END = re.compile("(?:" + "|".join(SPEECH_VERBS) + r")[^，。！？]{0,3}[。：:]$")
+
+
+def _tag_paragraph_before(segs: list[Segment], i: int) -> str:
+    """A tag ending the paragraph before, when the quote stands alone in its own
+    paragraph (他说：¶“…” or 阿Q且看且走的说。¶“…”); "" otherwise."""
+    if i == 0:
+        return ""
+    previous = segs[i - 1]
+    if previous.kind != "narration" or previous.paragraph != segs[i].paragraph - 1:
+        return ""
+    if i >= 2 and segs[i - 2].kind == "speech" and segs[i - 2].paragraph == previous.paragraph:
+        return ""  # “…”阿Q说。 closes the quote before it: not a tag for this one
+    text = previous.text.rstrip()
+    if text.endswith(("：", ":")) or _TAG_END.search(text):
+        return text[:-1]
+    return ""
+
+
 def _last_sentence(text: str) -> str:
     return _CLAUSE_END.split(text.rstrip("：:，, "))[-1]
 
@@ -504,6 +523,11 @@ def _speaker_for(segs: list[Segment], i: int, names, genders, ctx: _Context) -> 
         candidates.append(_who(_last_clause(before), names, genders, ctx))
     for name in candidates:
         if name and name != addressed:
+            return name
+    tag = _last_sentence(_tag_paragraph_before(segs, i))
+    if tag and not any(candidates):  # named in a tag ending the paragraph before (X说：¶“…”)
+        name = _who(tag, names, genders, ctx)
+        if name and name != addressed and name in {n for _, n in _mentions(tag, names)}:
             return name
     if ctx.last_speech_paragraph == seg.paragraph:  # a second quote in the same paragraph
         adjacent = i > 0 and segs[i - 1].kind == "speech"
