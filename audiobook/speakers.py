@@ -124,7 +124,7 @@ _PRONOUNS = {"他": "male", "她": "female", "伊": "female"}  # 伊: she, in ol
 _REPLY = re.compile(
     r"^(?:好的?|是的?|嗯+|对的?|行|知道了?|明白了?|可以|不|没有|谢谢|哦|噢|唔|啊|哎)[，,。！!…、]"
 )
-SHORT_LINE = 12  # characters: a line this short expects an answer
+SHORT_LINE = 45  # characters: a line this short expects an answer
 _CARRY_ON_OPENERS = ("另外", "还有", "而且", "再说", "所以", "因此", "总之", "怎么", "至于")
 _PREPOSITIONS = set("和跟与向对给把被让叫朝替同问望找")
 _NOUN_FLAGS = ("n", "nr", "nrfg", "nrt", "ns", "nz", "nt", "eng", "ng")
@@ -560,7 +560,9 @@ def _untagged(
             or len(previous) <= SHORT_LINE
             or _REPLY.match(previous)
         )
-        if (seg.text.startswith(_CARRY_ON_OPENERS) or not turn) and (ctx.last_speaker != addressed):
+        parallel = seg.text[:2] == previous[:2]  # 工作做好了，…¶工作没干好，…
+        carry_on = seg.text.startswith(_CARRY_ON_OPENERS) or parallel
+        if (carry_on or not turn) and ctx.last_speaker != addressed:
             return ctx.last_speaker
         others = [
             n for n in reversed(ctx.last_speakers[:-1]) if n not in (ctx.last_speaker, addressed)
