@@ -195,12 +195,12 @@ def _last_clause(text: str) -> str:
     return _CLAUSE_END.split(text)[-1]
 
 
-_TAG_END = re.compile("(?:" + "|".join(SPEECH_VERBS) + r")[^，。！？]{0,3}[。：:]$")
+_TAG_END = re.compile("(?:" + "|".join(SPEECH_VERBS) + r")[^，。！？]{0,3}[。：:，,]$")
 
 
 def _tag_paragraph_before(segs: list[Segment], i: int) -> str:
     """A tag ending the paragraph before, when the quote stands alone in its own
-    paragraph (他说：¶“…” or 阿Q且看且走的说。¶“…”); "" otherwise."""
+    paragraph (他说：¶“…”, 七斤叹一口气说，¶“…”); "" otherwise."""
     if i == 0:
         return ""
     previous = segs[i - 1]
@@ -285,7 +285,6 @@ def looks_like_person(name: str) -> bool:
         or any(ch.isascii() and ch.isalpha() for ch in name)
         or any(w in name for w in (*FEMALE_WORDS[2:], *MALE_WORDS[1:], *TITLES))
         or name.endswith(ROLE_WORDS)
-        or (name[0] in SURNAMES and len(name) <= 3 and name[1:] not in ("们",))
     )
 
 
@@ -295,9 +294,11 @@ def discover_characters(chapters: list[Chapter]) -> list[Character]:
     # ... and who the narration keeps talking about: subjects of its sentences
     actors = Counter(s for s in map(subject_of, _sentence_heads(chapters)) if s)
     narration = "\n".join(s.text for ch in chapters for s in ch.segments if s.kind == "narration")
-    candidates = {name for name in subjects if name not in ("他", "她")}
+    candidates = {name for name in subjects if name not in ("他", "她", "伊")}
     candidates |= {
-        name for name, count in actors.items() if count >= 2 and name not in ("他", "她", NARRATOR)
+        name
+        for name, count in actors.items()
+        if count >= 2 and name not in ("他", "她", "伊", NARRATOR)
     }
     # 安平 tagged where the text says 张安平: take the surname in
     for name in list(candidates):
@@ -317,7 +318,9 @@ def discover_characters(chapters: list[Chapter]) -> list[Character]:
     for short in candidates:
         for long in candidates:
             if short != long and short in long and short in keep and long in keep:
-                if counts[long] >= 0.6 * counts[short]:
+                if long.startswith(short) and long[len(short) :] in _KIN_SUFFIXES:
+                    continue  # 七斤 and 七斤嫂 are husband and wife
+                if counts[long] >= 0.9 * counts[short]:
                     keep.discard(short)
                 else:
                     keep.discard(long)
@@ -424,6 +427,27 @@ def _mentions(text: str, names: list[tuple[str, str]]) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+_KIN_SUFFIXES = {
+    "嫂",
+    "嫂子",
+    "妈",
+    "婶",
+    "奶奶",
+    "太太",
+    "老太",
+    "爷",
+    "叔",
+    "伯",
+    "哥",
+    "姐",
+    "娘",
+    "公",
+    "婆",
+    "儿",
+    "大妈",
+    "大叔",
+    "大爷",
+}
 _POSSESSIVE = re.compile(r"^(?:我|他|她|伊)的")
 
 
