@@ -446,6 +446,7 @@ _KIN_SUFFIXES = {
     "大叔",
     "大爷",
 }
+_PLURAL = re.compile(r"^(?:他们|她们|我们|人们|大家|众人|大伙|\S{1,4}们)")
 _POSSESSIVE = re.compile(r"^(?:我|他|她|伊)的")
 
 
@@ -535,6 +536,11 @@ def _speaker_for(segs: list[Segment], i: int, names, genders, ctx: _Context) -> 
     before = _neighbour(segs, i, -1)
     after = _neighbour(segs, i, +1)
     candidates = []
+    tag_clauses = []
+    if before and before.rstrip().endswith(("：", ":", "，", ",")):
+        tag_clauses.append(_last_clause(before))
+    if after:
+        tag_clauses.append(_first_clause(after))
     if before and before.rstrip().endswith(("：", ":", "，", ",")):
         candidates.append(_who(_last_sentence(before), names, genders, ctx))
     if after:
@@ -546,6 +552,8 @@ def _speaker_for(segs: list[Segment], i: int, names, genders, ctx: _Context) -> 
     for name in candidates:
         if name and name != addressed:
             return name
+    if any(_PLURAL.match(_LEADING_WORDS.sub("", c.strip())) for c in tag_clauses):
+        return None  # 他们便假作吃惊的说：a crowd, no one character
     tag = _last_sentence(_tag_paragraph_before(segs, i))
     if tag and not any(candidates):  # named in a tag ending the paragraph before (X说：¶“…”)
         name = _who(tag, names, genders, ctx)
