@@ -28,7 +28,8 @@ _CLAUSE_END = re.compile(r"[。！？!?…；;]")
 _VERB = re.compile("|".join(sorted(SPEECH_VERBS, key=len, reverse=True)))
 _LEADING_WORDS = re.compile(
     r"^(?:于是|便|又|就|却|这时|这时候|只见|随后|然后|接着|可是|但是|但|而|那|这|此时|当下|"
-    r"忽然|突然|终于|也|还|才|只|倒|都|因为|所以|如果|哪知|不料|正|见)+"
+    r"忽然|突然|终于|也|还|才|只|倒|都|因为|所以|如果|哪知|不料|正|见|然而|有一个|有个|"
+    r"一个|那个|这个|那位|这位)+"
 )
 FEMALE_WORDS = (
     "她",
@@ -292,11 +293,17 @@ def discover_characters(chapters: list[Chapter]) -> list[Character]:
     # ... and who the narration keeps talking about: subjects of its sentences
     actors = Counter(s for s in map(subject_of, _sentence_heads(chapters)) if s)
     narration = "\n".join(s.text for ch in chapters for s in ch.segments if s.kind == "narration")
-    candidates = {name for name in subjects if name not in ("他", "她", "伊")}
+    candidates = {
+        name
+        for name in subjects
+        if name not in ("他", "她", "伊") and not name.endswith(_PLACE_SUFFIXES)
+    }
     candidates |= {
         name
         for name, count in actors.items()
-        if count >= 2 and name not in ("他", "她", "伊", NARRATOR)
+        if count >= 2
+        and name not in ("他", "她", "伊", NARRATOR)
+        and not name.endswith(_PLACE_SUFFIXES)
     }
     # 安平 tagged where the text says 张安平: take the surname in
     for name in list(candidates):
@@ -447,6 +454,29 @@ _KIN_SUFFIXES = {
     "大爷",
 }
 _PLURAL = re.compile(r"^(?:他们|她们|我们|人们|大家|众人|大伙|\S{1,4}们)")
+_PLACE_SUFFIXES = (
+    "镇",
+    "村",
+    "庄",
+    "城",
+    "县",
+    "省",
+    "市",
+    "府",
+    "河",
+    "山",
+    "街",
+    "巷",
+    "庙",
+    "祠",
+    "庵",
+    "家",
+    "店",
+    "楼",
+    "馆",
+    "国",
+    "州",
+)
 _POSSESSIVE = re.compile(r"^(?:我|他|她|伊)的")
 
 
@@ -559,6 +589,8 @@ def _speaker_for(segs: list[Segment], i: int, names, genders, ctx: _Context) -> 
         name = _who(tag, names, genders, ctx)
         if name and name != addressed and name in {n for _, n in _mentions(tag, names)}:
             return name
+        if _PLURAL.match(_LEADING_WORDS.sub("", _last_clause(tag).strip())):
+            return None
     if ctx.last_speech_paragraph == seg.paragraph:  # a second quote in the same paragraph
         adjacent = i > 0 and segs[i - 1].kind == "speech"
         if not adjacent:  # “…”他说，“…”: the same speaker goes on
