@@ -95,7 +95,7 @@ def test_aliases_join_the_full_name(seeds) -> None:
 
 def test_corpus_gold_set_floor() -> None:
     """The labelled 鲁迅 quotes (tests/data/gold): kinds and speakers do not regress.
-    Measured when written: kind 96.7 %, speaker 48.7 % on these (see
+    Measured when written: kind 96.7 %, speaker 52.2 % on these (see
     bench/eval_dialogue.py, which adds the seeds)."""
     total = Score()
     for path in sorted((DATA / "gold").glob("*.json")):
@@ -108,4 +108,4 @@ def test_corpus_gold_set_floor() -> None:
             total.add(score(chapter_quotes(chapter), chapter_gold["quotes"]))
     assert total.speech >= 400
     assert total.kind_right / total.found >= 0.95
-    assert total.speaker_right / total.speech >= 0.45
+    assert total.speaker_right / total.speech >= 0.50
