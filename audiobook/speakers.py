@@ -287,12 +287,31 @@ def looks_like_person(name: str) -> bool:
     )
 
 
+def _vocative_name(quote: str) -> str | None:
+    """A person's name opening a quote and followed by a pause: 孙丽 in “孙丽，你…”."""
+    found = re.match(r"^([\u4e00-\u9fff]{2,3})[，,！!]", quote)
+    if not found:
+        return None
+    words = posseg.lcut(found[1])
+    return found[1] if len(words) == 1 and words[0].flag.startswith("nr") else None
+
+
 def discover_characters(chapters: list[Chapter]) -> list[Character]:
     """Characters are who the tags say speaks: the subjects of speech tags."""
     subjects = Counter(s for s in map(subject_of, _tag_clauses(chapters)) if s)
     # ... and who the narration keeps talking about: subjects of its sentences
     actors = Counter(s for s in map(subject_of, _sentence_heads(chapters)) if s)
+    # ... and who is called by name at the start of a quote (“孙丽，你明天去吗？”)
+    vocatives: Counter[str] = Counter()
+    for chapter in chapters:
+        for segment in chapter.segments:
+            called = _vocative_name(segment.text) if segment.kind == "speech" else None
+            if called:
+                vocatives[called] += 1
     narration = "\n".join(s.text for ch in chapters for s in ch.segments if s.kind == "narration")
+    for called in vocatives:
+        if called in narration:  # called, and present in the story's narration
+            actors[called] += 2
     candidates = {
         name
         for name in subjects
