@@ -33,6 +33,12 @@ from audiobook.script import ScriptOptions, make_script
 from audiobook.synthesis import Synthesizer
 
 DEFAULT_OUT = Path("output")
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="A TOML file with [cleanup] remove = [regex, ...] (default: audiobook.toml).",
+)
 err = Console(stderr=True)
 out = Console()
 
@@ -116,12 +122,7 @@ def main() -> None:
     help="Only these chapters, by position in the book: 1-3,7 or 10-.",
 )
 @click.option("--refresh", is_flag=True, help="Rebuild chapters even if up to date.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="A TOML file with [cleanup] remove = [regex, ...].",
-)
+@config_option
 def build_command(
     input_path: Path,
     out_dir: Path,
@@ -175,12 +176,7 @@ def build_command(
 @click.option(
     "--keep-traditional", is_flag=True, help="Keep Traditional Chinese as it is (for zh-TW voices)."
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="A TOML file with [cleanup] remove = [regex, ...].",
-)
+@config_option
 def script_command(
     input_path: Path,
     chapter_number: int | None,
