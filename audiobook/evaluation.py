@@ -4,8 +4,10 @@ speaker? Used by the tests and by bench/eval_dialogue.py."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from audiobook.convert import ScriptConverter
 from audiobook.dialogue import split_quotes
@@ -96,3 +98,41 @@ def score(quotes: list[Quote], gold: list[dict], lookahead: int = 6) -> Score:
             else:
                 result.misses.append(f"speaker {found.speaker} for {speaker}: {item['starts']}")
     return result
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    name: str
+    source: Path
+    chapters: list[tuple[str | None, list[dict]]]  # (heading, or None for all; quotes)
+    seed: bool  # one of the two chapters the project was made from
+
+
+def gold_sets(data: Path) -> list[GoldSet]:
+    """The labelled quotes under ``data`` (tests/data): seeds/gold.json and gold/*.json."""
+    sets = []
+    seeds = json.loads((data / "seeds" / "gold.json").read_text("utf-8"))
+    for name, entry in seeds["files"].items():
+        sets.append(GoldSet(name, data / "seeds" / name, [(None, entry["quotes"])], True))
+    for path in sorted((data / "gold").glob("*.json")):
+        entry = json.loads(path.read_text("utf-8"))
+        chapters = [(c["title"], c["quotes"]) for c in entry["chapters"]]
+        sets.append(GoldSet(path.stem, data / entry["source"], chapters, False))
+    return sets
+
+
+def evaluate(gold: GoldSet) -> Score:
+    """The script stage run on the gold set's source, scored chapter by chapter."""
+    from audiobook.reading import load
+    from audiobook.script import make_script
+
+    book = make_script(load(gold.source), gold.source.stem).book
+    total = Score()
+    for title, quotes in gold.chapters:
+        if title is None:
+            found = [q for c in book.chapters for q in chapter_quotes(c)]
+        else:
+            chapter = next(c for c in book.chapters if title in (c.heading, c.title))
+            found = chapter_quotes(chapter)
+        total.add(score(found, quotes))
+    return total

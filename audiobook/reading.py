@@ -8,7 +8,6 @@ from __future__ import annotations
 import codecs
 import unicodedata
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from audiobook.errors import AudiobookError
 
 # What the detector may choose from when the bytes are not UTF-8: Chinese novels come in
 # GB18030 (a superset of GBK and GB2312) or Big5, and rarely anything else.
+_ZIP = b"PK\x03\x04"
 CANDIDATE_ENCODINGS = ["gb18030", "big5", "big5hkscs", "utf_16", "utf_32"]
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -46,7 +46,7 @@ class Source:
 def load(path: Path) -> Source:
     """The text of a TXT or EPUB file, or a one-line AudiobookError."""
     data = _read_bytes(path)
-    if (data[:4] == b"PK\x03\x04" and path.suffix.lower() == ".epub") or _is_epub(data):
+    if data.startswith(_ZIP) and (path.suffix.lower() == ".epub" or _is_epub(data)):
         return load_epub(path)
     text, encoding = decode(data, path)
     return Source(documents=[Document(text)], encoding=encoding)
@@ -120,7 +120,7 @@ def _looks_like_text(text: str) -> bool:
 
 
 def _is_epub(data: bytes) -> bool:
-    return data[:4] == b"PK\x03\x04" and b"application/epub+zip" in data[:200]
+    return b"application/epub+zip" in data[:200]
 
 
 def load_epub(path: Path) -> Source:
@@ -132,7 +132,7 @@ def load_epub(path: Path) -> Source:
 
         try:
             book = epub.read_epub(str(path), options={"ignore_ncx": False})
-        except (zipfile.BadZipFile, KeyError, epub.EpubException, Exception) as exc:
+        except Exception as exc:  # ebooklib raises zip, KeyError and its own errors
             raise AudiobookError(f"{path}: not a readable EPUB ({exc})") from None
     toc_titles = _toc_titles(book.toc)
     documents = []

@@ -8,7 +8,6 @@ among speech quotes, plus the analysis speed of the whole of 鲁迅小说集.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -17,47 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 sys.path.insert(0, str(ROOT))
 
-from audiobook.evaluation import Score, chapter_quotes, score  # noqa: E402
+from audiobook.evaluation import Score, evaluate, gold_sets  # noqa: E402
 from audiobook.reading import load  # noqa: E402
 from audiobook.script import make_script  # noqa: E402
-
-
-def gold_sets() -> list[tuple[str, Path, list[tuple[str | None, list[dict]]]]]:
-    """(name, source file, [(chapter heading or None for the only chapter, quotes)])."""
-    sets = []
-    seeds = json.loads((DATA / "seeds" / "gold.json").read_text("utf-8"))
-    for name, entry in seeds["files"].items():
-        sets.append((name, DATA / "seeds" / name, [(None, entry["quotes"])]))
-    for path in sorted((DATA / "gold").glob("*.json")):
-        entry = json.loads(path.read_text("utf-8"))
-        chapters = [(c["title"], c["quotes"]) for c in entry["chapters"]]
-        sets.append((path.stem, DATA / entry["source"], chapters))
-    return sets
-
-
-def evaluate(name: str, source: Path, chapters: list) -> Score:
-    book = make_script(load(source), source.stem).book
-    total = Score()
-    for title, gold in chapters:
-        if title is None:
-            found = [q for c in book.chapters for q in chapter_quotes(c)]
-        else:
-            chapter = next(
-                c
-                for c in book.chapters
-                if title in (c.heading, c.title, f"{c.heading}".replace(" ", ""))
-            )
-            found = chapter_quotes(chapter)
-        total.add(score(found, gold))
-    return total
 
 
 def main() -> None:
     verbose = "-v" in sys.argv
     overall = Score()
     print(f"{'gold set':34} quotes found  kind  speech speaker")
-    for name, source, chapters in gold_sets():
-        result = evaluate(name, source, chapters)
+    for gold in gold_sets(DATA):
+        name = gold.name
+        result = evaluate(gold)
         overall.add(result)
         print(
             f"{name:34} {result.gold:6} {result.found:5} {result.kind_right:5} "
