@@ -8,12 +8,16 @@ calls ffmpeg here.
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
 
 import lameenc
 import numpy as np
+import soundfile
+
+from audiobook.engines import SAMPLE_RATE, Speech
 
 with warnings.catch_warnings():  # pydub warns at import when no ffmpeg is installed
     warnings.simplefilter("ignore", RuntimeWarning)
@@ -31,6 +35,15 @@ def clip_from_samples(samples: np.ndarray, sample_rate: int) -> AudioSegment:
     pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
     clip = AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)
     return trim_silence(clip)
+
+
+def decode(speech: Speech) -> np.ndarray:
+    """Cached audio (the service's MP3 or our FLAC) to float samples, without ffmpeg:
+    libsndfile, bundled with soundfile, reads both."""
+    samples, rate = soundfile.read(io.BytesIO(speech.audio), dtype="float32", always_2d=True)
+    if rate != SAMPLE_RATE:
+        raise ValueError(f"unexpected sample rate {rate} from the {speech.format} audio")
+    return samples.mean(axis=1)
 
 
 def trim_silence(clip: AudioSegment) -> AudioSegment:

@@ -1,12 +1,14 @@
-"""The build stage: a parsed book to one tagged MP3 per chapter.
+"""The build stage: a cast book to one tagged MP3 per chapter.
 
-Chapters are rendered one at a time and streamed to disk, so memory does not grow with
-the book. A chapter whose file already exists and was made from the same text with the
-same voice and settings is not synthesized again.
+Each segment becomes a job for the runner, which puts its audio in the segment cache;
+chapters are then stitched from the cache one at a time and streamed to disk, so memory
+does not grow with the book. A chapter whose file already exists and was made from the
+same segments, voices and settings is left as it is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -15,13 +17,24 @@ from typing import Protocol
 
 from mutagen.id3 import ID3, TALB, TPE1, TRCK
 
-from audiobook.audio import BIT_RATE_KBPS, Mp3Writer, clip_from_samples, silence
-from audiobook.engines import Engine
+from audiobook.audio import (
+    BIT_RATE_KBPS,
+    AudioSegment,
+    Mp3Writer,
+    clip_from_samples,
+    decode,
+    silence,
+)
+from audiobook.cache import SegmentCache, segment_key
+from audiobook.casting import voice_for
+from audiobook.engines import SAMPLE_RATE, Engine, speakable
+from audiobook.errors import AudiobookError
 from audiobook.files import safe_name
 from audiobook.markers import MARKER_EVERY_MS, plan_markers
 from audiobook.model import Book, Chapter, Segment
-from audiobook.synthesis import Synthesizer
+from audiobook.runner import Job, RetryPolicy, Runner, SegmentFailed
 from audiobook.tags import ChapterTags, read_source_key, write_tags
+from audiobook.voices import Voice
 
 UNKNOWN_AUTHOR = "佚名"
 
@@ -44,12 +57,13 @@ class ChapterResult:
     path: Path
     duration_ms: int
     reused: bool  # the existing file was already up to date
+    error: str | None = None  # why the chapter could not be made (the file is then absent)
 
 
 class BuildProgress(Protocol):
-    def chapter_started(self, chapter: Chapter) -> None: ...
+    def segments_planned(self, count: int) -> None: ...
 
-    def segment_done(self) -> None: ...
+    def segment_finished(self, how: str) -> None: ...
 
     def chapter_done(self, result: ChapterResult) -> None: ...
 
@@ -59,7 +73,6 @@ class BuildPlan:
     book: Book
     out_dir: Path
     chapters: list[Chapter]
-    voice: object = None
     pauses: Pauses = field(default_factory=Pauses)
     refresh: bool = False
     marker_every_ms: int = MARKER_EVERY_MS
@@ -73,75 +86,157 @@ class BuildPlan:
         return self.book_dir / f"{chapter.order:04d} {title}.mp3"
 
 
-def build(plan: BuildPlan, synth: Synthesizer, progress: BuildProgress) -> list[ChapterResult]:
-    results = []
+@dataclass(frozen=True)
+class Line:
+    """One thing the listener hears: the heading (``segment`` None) or a segment."""
+
+    segment: Segment | None
+    job: Job | None  # None: nothing to say (punctuation only), only the pause around it
+
+
+def chapter_lines(chapter: Chapter, voices: dict[str | None, Voice], engine: Engine) -> list[Line]:
+    def line(segment: Segment | None, text: str) -> Line:
+        if not speakable(text):
+            return Line(segment, None)
+        voice = voice_for(voices, segment)
+        return Line(
+            segment, Job(segment_key(engine.name, engine.version, voice, text), text, voice)
+        )
+
+    heading = [line(None, chapter.heading)] if chapter.heading else []
+    return heading + [line(s, s.text) for s in chapter.segments]
+
+
+async def build_book(
+    plan: BuildPlan,
+    engine: Engine,
+    voices: dict[str | None, Voice],
+    progress: BuildProgress,
+    cache: SegmentCache | None = None,
+    concurrency: int | None = None,
+    retry: RetryPolicy | None = None,
+) -> list[ChapterResult]:
+    """Start ``engine``, run the build through a runner, and stop the engine."""
+    await engine.start()
+    try:
+        runner = Runner(
+            engine,
+            cache or SegmentCache(),
+            concurrency=concurrency,
+            retry=retry,
+            progress=progress,
+            refresh=plan.refresh,
+        )
+        async with runner:
+            return await build(plan, runner, voices, progress)
+    finally:
+        await engine.close()
+
+
+async def build(
+    plan: BuildPlan,
+    runner: Runner,
+    voices: dict[str | None, Voice],
+    progress: BuildProgress,
+) -> list[ChapterResult]:
+    """Every chapter of the plan, in order. Segments are synthesized ahead by the runner
+    while finished chapters are stitched; a chapter whose segments failed is reported
+    and the others are still made."""
+    engine = runner.engine
+    todo = []
+    results: dict[int, ChapterResult] = {}
     for chapter in plan.chapters:
-        progress.chapter_started(chapter)
-        result = render_chapter(plan, chapter, synth, progress)
+        lines = chapter_lines(chapter, voices, engine)
+        key = source_key(plan, chapter, lines)
+        path = plan.chapter_path(chapter)
+        if not plan.refresh and path.exists() and read_source_key(path) == key:
+            duration = _retag_existing(plan, chapter, path)
+            results[chapter.order] = ChapterResult(chapter, path, duration, reused=True)
+            progress.chapter_done(results[chapter.order])
+        else:
+            todo.append((chapter, lines, key))
+    jobs = [line.job for _, lines, _ in todo for line in lines if line.job]
+    progress.segments_planned(len({job.key for job in jobs}))
+    runner.schedule(jobs)
+    for chapter, lines, key in todo:
+        try:
+            await runner.wait(line.job.key for line in lines if line.job)
+        except SegmentFailed as exc:
+            result = ChapterResult(chapter, plan.chapter_path(chapter), 0, False, str(exc))
+        else:
+            # Stitching is CPU work: on a thread, so that the runner keeps going meanwhile.
+            result = await asyncio.to_thread(
+                render_chapter, plan, chapter, lines, key, runner.cache, engine.name
+            )
+        results[chapter.order] = result
         progress.chapter_done(result)
-        results.append(result)
-    return results
+    return [results[c.order] for c in plan.chapters]
 
 
-def source_key(plan: BuildPlan, chapter: Chapter, engine: Engine) -> str:
-    """Everything the audio of a chapter depends on, hashed."""
+def source_key(plan: BuildPlan, chapter: Chapter, lines: list[Line]) -> str:
+    """Everything the file of a chapter depends on, hashed: the segment keys cover the
+    engine, voices and texts."""
     payload = {
-        "engine": engine.name,
-        "engine_version": engine.version,
-        "voice": repr(plan.voice),
         "pauses": asdict(plan.pauses),
         "bit_rate": BIT_RATE_KBPS,
-        "heading": chapter.heading,
         "title": plan.book.chapter_title(chapter),
-        "segments": [[s.paragraph, s.kind, s.speaker, s.text] for s in chapter.segments],
+        "lines": [
+            [line.segment.paragraph if line.segment else -1, line.job.key if line.job else ""]
+            for line in lines
+        ],
     }
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
 
 
 def render_chapter(
-    plan: BuildPlan, chapter: Chapter, synth: Synthesizer, progress: BuildProgress
+    plan: BuildPlan,
+    chapter: Chapter,
+    lines: list[Line],
+    key: str,
+    cache: SegmentCache,
+    engine: str,
 ) -> ChapterResult:
-    engine = synth.engine
+    """Stitch the chapter's cached segments, with pauses, into its MP3 file."""
     path = plan.chapter_path(chapter)
-    key = source_key(plan, chapter, engine)
-    if not plan.refresh and path.exists() and read_source_key(path) == key:
-        duration = _retag_existing(plan, chapter, path)
-        for _ in chapter.segments:
-            progress.segment_done()
-        return ChapterResult(chapter, path, duration, reused=True)
-
-    rate = engine.sample_rate
     pauses = plan.pauses
-    texts = ([chapter.heading] if chapter.heading else []) + [s.text for s in chapter.segments]
-    writer = Mp3Writer(path, rate)
+    writer = Mp3Writer(path, SAMPLE_RATE)
     paragraph_starts: list[tuple[int, str]] = []
     try:
-        audio = synth.run(texts, plan.voice)
-        writer.append(silence(pauses.lead_in, rate))
-        if chapter.heading:
-            writer.append(clip_from_samples(next(audio), rate))
-            writer.append(silence(pauses.after_heading, rate))
-        previous = None
-        for segment, samples in zip(chapter.segments, audio, strict=True):
+        writer.append(silence(pauses.lead_in, SAMPLE_RATE))
+        previous: Segment | None = None
+        for line in lines:
+            segment = line.segment
+            if segment is None:
+                writer.append(_clip(cache, line))
+                writer.append(silence(pauses.after_heading, SAMPLE_RATE))
+                continue
             if previous is not None:
-                writer.append(silence(_gap(pauses, previous, segment), rate))
+                writer.append(silence(_gap(pauses, previous, segment), SAMPLE_RATE))
             if previous is None or segment.paragraph != previous.paragraph:
                 paragraph_starts.append(
                     (writer.position_ms, _paragraph_text(chapter, segment.paragraph))
                 )
-            writer.append(clip_from_samples(samples, rate))
+            writer.append(_clip(cache, line))
             previous = segment
-            progress.segment_done()
-        writer.append(silence(pauses.tail, rate))
+        writer.append(silence(pauses.tail, SAMPLE_RATE))
         part = writer.finish()
         duration = writer.position_ms
-        write_tags(part, _tags(plan, chapter, duration, key, paragraph_starts))
+        write_tags(part, _tags(plan, chapter, duration, key, paragraph_starts, engine))
         writer.commit()
     except BaseException:
         writer.discard()
         raise
     return ChapterResult(chapter, path, duration, reused=False)
+
+
+def _clip(cache: SegmentCache, line: Line) -> AudioSegment:
+    if line.job is None:
+        return silence(0, SAMPLE_RATE)
+    speech = cache.get(line.job.key)
+    if speech is None:
+        raise AudiobookError(f"segment missing from the cache: {line.job.text[:20]!r}")
+    return clip_from_samples(decode(speech), SAMPLE_RATE)
 
 
 def _gap(pauses: Pauses, before: Segment, after: Segment) -> int:
@@ -164,6 +259,7 @@ def _tags(
     duration_ms: int,
     key: str,
     paragraph_starts: list[tuple[int, str]],
+    engine: str,
 ) -> ChapterTags:
     title = plan.book.chapter_title(chapter)
     return ChapterTags(
@@ -175,6 +271,7 @@ def _tags(
         duration_ms=duration_ms,
         markers=plan_markers(title, paragraph_starts[1:], plan.marker_every_ms),
         source_key=key,
+        engine=engine,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -22,15 +23,17 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from audiobook.build import BuildPlan, ChapterResult, build
+from audiobook.build import BuildPlan, ChapterResult, build_book
+from audiobook.casting import prepare_cast
 from audiobook.config import load_config
-from audiobook.engines import ENGINES
+from audiobook.engines import ENGINES, choose_engine, get_engine
 from audiobook.errors import AudiobookError
-from audiobook.model import Chapter
+from audiobook.model import Book
 from audiobook.reading import load
-from audiobook.report import script_json, show_removed, show_script
+from audiobook.report import script_json, show_cast, show_removed, show_script, show_voices
+from audiobook.runner import CACHED, FAILED, SYNTHESIZED
 from audiobook.script import ScriptOptions, make_script
-from audiobook.synthesis import Synthesizer
+from audiobook.tags import read_engine
 
 DEFAULT_OUT = Path("output")
 config_option = click.option(
@@ -38,6 +41,22 @@ config_option = click.option(
     "config_path",
     type=click.Path(path_type=Path),
     help="A TOML file with [cleanup] remove = [regex, ...] (default: audiobook.toml).",
+)
+output_option = click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Folder for the book's folder.",
+)
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["auto", *ENGINES]),
+    default="auto",
+    show_default=True,
+    help="edge: online neural voices; local: the offline voice; auto: edge if it answers.",
 )
 err = Console(stderr=True)
 out = Console()
@@ -64,22 +83,25 @@ def parse_selection(spec: str | None, count: int) -> list[int]:
 
 
 class RichProgress:
-    """Two bars: chapters, and sentences of the chapter being read."""
+    """Two bars: chapters finished, and segments with how each was obtained."""
 
     def __init__(self, progress: Progress, chapter_count: int) -> None:
         self.progress = progress
+        self.counts = {CACHED: 0, SYNTHESIZED: 0, FAILED: 0}
         self.chapters = progress.add_task("Chapters", total=chapter_count)
-        self.sentences = progress.add_task("Sentences", total=0)
+        self.segments = progress.add_task(self._describe(), total=0)
 
-    def chapter_started(self, chapter: Chapter) -> None:
-        self.progress.reset(
-            self.sentences,
-            total=len(chapter.segments),
-            description=f"{chapter.order:04d} {chapter.title or ''}",
-        )
+    def _describe(self) -> str:
+        c = self.counts
+        failed = f", [red]{c[FAILED]} failed[/]" if c[FAILED] else ""
+        return f"Segments: {c[SYNTHESIZED]} new, {c[CACHED]} cached{failed}"
 
-    def segment_done(self) -> None:
-        self.progress.advance(self.sentences)
+    def segments_planned(self, count: int) -> None:
+        self.progress.update(self.segments, total=count)
+
+    def segment_finished(self, how: str) -> None:
+        self.counts[how] += 1
+        self.progress.update(self.segments, advance=1, description=self._describe())
 
     def chapter_done(self, result: ChapterResult) -> None:
         self.progress.advance(self.chapters)
@@ -99,51 +121,46 @@ def main() -> None:
 
 @main.command("build")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="Folder for the book's folder.",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default="local",
-    show_default=True,
-    help="Speech engine: local is the offline voice.",
-)
+@output_option
+@engine_option
 @click.option(
     "--chapters",
     "selection",
     metavar="LIST",
     help="Only these chapters, by position in the book: 1-3,7 or 10-.",
 )
-@click.option("--refresh", is_flag=True, help="Rebuild chapters even if up to date.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 32),
+    help="Segments synthesized at once (default: 3 for edge, the CPU count for local).",
+)
+@click.option("--refresh", is_flag=True, help="Synthesize and rebuild even what is up to date.")
 @config_option
 def build_command(
     input_path: Path,
     out_dir: Path,
     engine: str,
     selection: str | None,
+    jobs: int | None,
     refresh: bool,
     config_path: Path | None,
 ) -> None:
     """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
     started = time.perf_counter()
-    options = ScriptOptions(patterns=load_config(config_path, input_path).remove_patterns)
-    book = make_script(load(input_path), input_path.stem, options).book
+    book = _read_book(input_path, config_path)
     if not any(c.segments or c.heading for c in book.chapters):
         raise AudiobookError(f"{input_path}: no text to read")
     orders = parse_selection(selection, len(book.chapters))
     chosen = [c for c in book.chapters if c.order in orders]
     plan = BuildPlan(book=book, out_dir=out_dir, chapters=chosen, refresh=refresh)
+    engine, why = asyncio.run(choose_engine(engine))
+    cast = prepare_cast(book, plan.book_dir, engine)
     author = f" by {book.author}" if book.author else ""
     err.print(
         f"[bold]{book.name}[/]{author}: {len(book.chapters)} chapter(s), "
-        f"building {len(chosen)} with the {engine} engine"
+        f"building {len(chosen)} with {why}; cast in {cast.path}",
+        highlight=False,
     )
     columns = (
         TextColumn("{task.description}"),
@@ -152,12 +169,68 @@ def build_command(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with (
-        Synthesizer(engine) as synth,
-        Progress(*columns, console=err, transient=True) as bars,
-    ):
-        results = build(plan, synth, RichProgress(bars, len(chosen)))
-    _print_summary(plan, results, time.perf_counter() - started)
+    with Progress(*columns, console=err, transient=True) as bars:
+        progress = RichProgress(bars, len(chosen))
+        job = build_book(
+            plan, get_engine(engine, workers=jobs), cast.voices(), progress, None, jobs
+        )
+        results = asyncio.run(job)
+    _print_summary(plan, results, time.perf_counter() - started, progress.counts)
+    _warn_if_mixed(plan, engine)
+    failed = [r for r in results if r.error]
+    if failed:
+        raise AudiobookError(
+            f"{len(failed)} chapter(s) not made ({failed[0].error}); "
+            "finished segments are cached: rerun to resume"
+        )
+
+
+def _read_book(input_path: Path, config_path: Path | None) -> Book:
+    options = ScriptOptions(patterns=load_config(config_path, input_path).remove_patterns)
+    return make_script(load(input_path), input_path.stem, options).book
+
+
+def _warn_if_mixed(plan: BuildPlan, engine: str) -> None:
+    """Say so when the book's folder now holds chapters read by different engines."""
+    others = sorted(
+        {e for f in plan.book_dir.glob("*.mp3") if (e := read_engine(f)) and e != engine}
+    )
+    if others:
+        err.print(
+            f"[yellow]Note:[/] some chapters in {plan.book_dir} were read by the "
+            f"{', '.join(others)} engine and these by {engine}; "
+            f"rerun with --engine {others[0]} --refresh for one voice throughout.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@main.command("cast")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@output_option
+@engine_option
+@click.option("--reset", is_flag=True, help="Draw the cast again, forgetting edits.")
+@config_option
+def cast_command(
+    input_path: Path, out_dir: Path, engine: str, reset: bool, config_path: Path | None
+) -> None:
+    """Show (and create or complete) the voices cast for INPUT's narrator and characters."""
+    book = _read_book(input_path, config_path)
+    engine, _ = asyncio.run(choose_engine(engine))
+    book_dir = BuildPlan(book=book, out_dir=out_dir, chapters=[]).book_dir
+    cast = prepare_cast(book, book_dir, engine, reset=reset)
+    show_cast(out, cast, book)
+
+
+@main.command("voices")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    help="Only this engine's voices (default: all).",
+)
+def voices_command(engine: str | None) -> None:
+    """List the voices a cast can use."""
+    show_voices(out, [engine] if engine else list(ENGINES))
 
 
 @main.command("script")
@@ -207,7 +280,9 @@ def script_command(
         show_script(out, script, chapters)
 
 
-def _print_summary(plan: BuildPlan, results: list[ChapterResult], wall: float) -> None:
+def _print_summary(
+    plan: BuildPlan, results: list[ChapterResult], wall: float, counts: dict[str, int]
+) -> None:
     table = Table(title=str(plan.book_dir), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Chapter")
@@ -218,15 +293,17 @@ def _print_summary(plan: BuildPlan, results: list[ChapterResult], wall: float) -
         table.add_row(
             str(r.chapter.order),
             plan.book.chapter_title(r.chapter),
-            format_duration(r.duration_ms),
-            r.path.name + state,
+            format_duration(r.duration_ms) if not r.error else "[red]failed[/]",
+            r.path.name + state if not r.error else "",
         )
     out.print(table)
     audio = sum(r.duration_ms for r in results)
-    made = sum(not r.reused for r in results)
+    made = sum(not r.reused and not r.error for r in results)
     out.print(
         f"Wrote {made} of {len(results)} chapter file(s); "
-        f"audio {format_duration(audio)}, took {format_duration(int(wall * 1000))}."
+        f"audio {format_duration(audio)}, took {format_duration(int(wall * 1000))}; "
+        f"segments: {counts[SYNTHESIZED]} synthesized, {counts[CACHED]} from the cache"
+        + (f", {counts[FAILED]} failed." if counts[FAILED] else ".")
     )
 
 

@@ -1,9 +1,12 @@
-"""File names that are safe on every file system."""
+"""File names that are safe on every file system, and files written whole or not at all."""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import unicodedata
+from pathlib import Path
 
 # Characters Windows, macOS or Linux refuse, mapped to their full-width look-alikes so
 # that a Chinese title still reads naturally.
@@ -41,3 +44,18 @@ def safe_name(name: str, fallback: str = "untitled") -> str:
     if not name or name.upper().split(".")[0] in _RESERVED:
         name = f"{name}_" if name else fallback
     return name
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``path`` so that it is either absent, the old file, or whole: never half
+    written, even if the process is killed in the middle."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(raw)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -6,9 +6,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from audiobook.casting import OTHERS, Cast
 from audiobook.cleanup import Removal
 from audiobook.model import Book, Chapter
 from audiobook.script import Script
+from audiobook.voices import catalogue
 
 SPEAKER_COLOURS = [
     "cyan",
@@ -107,3 +109,29 @@ def show_script(console: Console, script: Script, chapters: list[Chapter]) -> No
                 "、".join(c.aliases),
             )
         console.print(table)
+
+
+def show_cast(console: Console, cast: Cast, book: Book) -> None:
+    voices = cast.voices()
+    table = Table(title=f"Cast of {book.name} ({cast.engine}): {cast.path}", title_justify="left")
+    for column in ("Role", "Gender", "Lines", "Voice", "Voice gender"):
+        table.add_column(column, justify="right" if column == "Lines" else "left")
+    table.add_row("(narrator)", "", "", voices[None].describe(), voices[None].gender)
+    table.add_row("(unknown speaker)", "", "", voices[OTHERS].describe(), voices[OTHERS].gender)
+    for name, role in cast.characters.items():
+        voice = voices[name]
+        table.add_row(name, role.gender, str(role.lines), voice.describe(), voice.gender)
+    console.print(table)
+
+
+def show_voices(console: Console, engines: list[str]) -> None:
+    table = Table(title_justify="left")
+    for column in ("Engine", "Voice", "Gender", "Locale", "Offsets", "Style"):
+        table.add_column(column)
+    for engine in engines:
+        for name, voice in catalogue(engine).items():
+            offsets = " ".join(
+                t for t, v in ((voice.rate_text, voice.rate), (voice.pitch_text, voice.pitch)) if v
+            )
+            table.add_row(engine, name, voice.gender, voice.locale, offsets, voice.style)
+    console.print(table)

@@ -28,6 +28,7 @@ from audiobook import __version__
 
 NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: times are authoritative
 SOURCE_KEY = "audiobook:source"  # what the file was made from, to skip it when unchanged
+ENGINE_KEY = "audiobook:engine"  # which engine read it, to tell when a book mixes engines
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class ChapterTags:
     duration_ms: int
     markers: list[Marker]
     source_key: str
+    engine: str = ""
 
 
 def write_tags(path: Path, tags: ChapterTags) -> None:
@@ -58,6 +60,7 @@ def write_tags(path: Path, tags: ChapterTags) -> None:
     id3.add(TLAN(encoding=3, text=["chi"]))
     id3.add(TSSE(encoding=3, text=[f"audiobook {__version__}"]))
     id3.add(TXXX(encoding=3, desc=SOURCE_KEY, text=[tags.source_key]))
+    id3.add(TXXX(encoding=3, desc=ENGINE_KEY, text=[tags.engine]))
     ids = [f"chp{i}" for i in range(len(tags.markers))]
     id3.add(
         CTOC(
@@ -84,8 +87,16 @@ def write_tags(path: Path, tags: ChapterTags) -> None:
 
 def read_source_key(path: Path) -> str | None:
     """The source key of an existing chapter file, or None if it has none or is unreadable."""
+    return _read_text(path, SOURCE_KEY)
+
+
+def read_engine(path: Path) -> str | None:
+    return _read_text(path, ENGINE_KEY)
+
+
+def _read_text(path: Path, key: str) -> str | None:
     try:
-        frame = ID3(path).get(f"TXXX:{SOURCE_KEY}")
+        frame = ID3(path).get(f"TXXX:{key}")
     except Exception:  # a missing, truncated or foreign file: treat as not built
         return None
     return str(frame.text[0]) if frame else None

@@ -23,30 +23,54 @@ SEED = ROOT / "tests" / "data" / "seeds" / "000_041c593aa96c4732.txt"
 
 
 class Silent:
-    def chapter_started(self, chapter) -> None: ...
-    def segment_done(self) -> None: ...
+    def segments_planned(self, count) -> None: ...
+    def segment_finished(self, how) -> None: ...
     def chapter_done(self, result) -> None: ...
 
 
 def measure(text_path: Path, workers: int | None) -> dict:
-    from audiobook.build import BuildPlan, build
+    import asyncio
+
+    from audiobook.audio import decode
+    from audiobook.build import BuildPlan, build_book, chapter_lines
+    from audiobook.cache import SegmentCache
+    from audiobook.casting import draw_cast
+    from audiobook.engines import get_engine
     from audiobook.reading import load
+    from audiobook.runner import Runner
     from audiobook.script import make_script
-    from audiobook.synthesis import Synthesizer
 
     started = time.perf_counter()
     book = make_script(load(text_path), fallback_title=text_path.stem).book
-    with tempfile.TemporaryDirectory() as out, Synthesizer("local", workers) as synth:
-        plan = BuildPlan(book=book, out_dir=Path(out), chapters=book.chapters, refresh=True)
-        results = build(plan, synth, Silent())
+    voices = draw_cast(book, "local").voices()
+    with tempfile.TemporaryDirectory() as out:
+        plan = BuildPlan(book=book, out_dir=Path(out), chapters=book.chapters)
+        engine = get_engine("local", workers)
+        build = build_book(plan, engine, voices, Silent(), SegmentCache(Path(out) / "c1"))
+        results = asyncio.run(build)
         wall = time.perf_counter() - started
-        # synthesis alone: the same sentences again, with nothing done to the audio
-        texts = [c.heading for c in book.chapters] + [
-            s.text for c in book.chapters for s in c.segments
-        ]
-        started = time.perf_counter()
-        speech = sum(len(samples) for samples in synth.run(texts)) / synth.engine.sample_rate
-        synthesis = time.perf_counter() - started
+
+        # synthesis alone: the same segments again into an empty cache, nothing stitched
+        async def synthesize_only() -> float:
+            engine = get_engine("local", workers)
+            await engine.start()
+            cache = SegmentCache(Path(out) / "c2")
+            jobs = [
+                line.job
+                for c in book.chapters
+                for line in chapter_lines(c, voices, engine)
+                if line.job
+            ]
+            began = time.perf_counter()
+            async with Runner(engine, cache) as runner:
+                runner.schedule(jobs)
+                await runner.wait(j.key for j in jobs)
+            took = time.perf_counter() - began
+            await engine.close()
+            speech = sum(len(decode(cache.get(j.key))) for j in {j.key: j for j in jobs}.values())
+            return took / (speech / 24000)
+
+        synthesis_per_speech = asyncio.run(synthesize_only())
     audio = sum(r.duration_ms for r in results) / 1000
     characters = sum(c.characters for c in book.chapters)
     return {
@@ -55,7 +79,7 @@ def measure(text_path: Path, workers: int | None) -> dict:
         "audio_s": round(audio, 1),
         "wall_s": round(wall, 1),
         "wall_per_audio": round(wall / audio, 4),
-        "synthesis_per_speech": round(synthesis / speech, 4),
+        "synthesis_per_speech": round(synthesis_per_speech, 4),
         "chars_per_audio_s": round(characters / audio, 2),
         "peak_rss_mb_main": _peak_mb(resource.RUSAGE_SELF),
         "peak_rss_mb_worker": _peak_mb(resource.RUSAGE_CHILDREN),

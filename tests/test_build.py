@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import signal
 import subprocess
@@ -14,10 +15,12 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from audiobook.build import BuildPlan, build
+from audiobook.build import BuildPlan, build_book
+from audiobook.cache import SegmentCache
+from audiobook.casting import draw_cast
+from audiobook.engines import get_engine
 from audiobook.reading import load
 from audiobook.script import book_from_text, make_script
-from audiobook.synthesis import Synthesizer
 from tests.conftest import SEEDS, run_cli
 
 BOOK = """《测试小说》
@@ -53,8 +56,8 @@ def ffmpeg_chapters(path: Path) -> list[tuple[float, str]]:
 
 
 class Quiet:
-    def chapter_started(self, chapter) -> None: ...
-    def segment_done(self) -> None: ...
+    def segments_planned(self, count) -> None: ...
+    def segment_finished(self, how) -> None: ...
     def chapter_done(self, result) -> None: ...
 
 
@@ -71,7 +74,7 @@ def built(tmp_path_factory):
 def test_writes_one_mp3_per_chapter(built) -> None:
     work, result = built
     files = sorted((work / "out" / "测试小说").glob("*"))
-    assert [f.name for f in files] == ["0001 开端.mp3", "0002 继续.mp3"]
+    assert [f.name for f in files] == ["0001 开端.mp3", "0002 继续.mp3", "cast-local.toml"]
     assert "Wrote 2 of 2" in result.stdout
 
 
@@ -120,7 +123,9 @@ def test_chapter_selection_and_changed_text(tmp_path: Path) -> None:
     (tmp_path / "book.txt").write_text(BOOK, "utf-8")
     result = run_cli("build", "book.txt", "-o", "out", "--chapters", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert [f.name for f in (tmp_path / "out" / "测试小说").iterdir()] == ["0002 继续.mp3"]
+    assert sorted(f.name for f in (tmp_path / "out" / "测试小说").glob("*.mp3")) == [
+        "0002 继续.mp3"
+    ]
     # the chapter's text changes: it is rebuilt, not reused
     (tmp_path / "book.txt").write_text(BOOK.replace("天晴了", "下雪了"), "utf-8")
     result = run_cli("build", "book.txt", "-o", "out", "--chapters", "2-", cwd=tmp_path)
@@ -131,8 +136,9 @@ def test_markers_at_paragraphs_after_the_interval(tmp_path: Path) -> None:
     text = "第一章 长章\n" + "\n".join(f"第{i}段的开头，后面还有一些话。" for i in range(1, 7))
     book = book_from_text(text, "x")
     plan = BuildPlan(book=book, out_dir=tmp_path, chapters=book.chapters, marker_every_ms=5000)
-    with Synthesizer("local", workers=1) as synth:
-        [result] = build(plan, synth, Quiet())
+    voices = draw_cast(book, "local").voices()
+    engine = get_engine("local", workers=1)
+    [result] = asyncio.run(build_book(plan, engine, voices, Quiet(), SegmentCache(tmp_path)))
     chaps = sorted(ID3(result.path).getall("CHAP"), key=lambda c: c.start_time)
     titles = [str(c.sub_frames["TIT2"]) for c in chaps]
     assert titles[0] == "长章"
@@ -215,7 +221,7 @@ def test_ctrl_c_keeps_finished_chapters_and_no_partial_file(tmp_path: Path) -> N
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "Interrupted" in stderr
-    names = sorted(p.name for p in folder.iterdir())
+    names = sorted(p.name for p in folder.iterdir() if p.suffix != ".toml")
     assert names and all(n.endswith(".mp3") for n in names), names  # no .part left
     assert len(names) < 4
     assert MP3(folder / names[0]).info.length > 5

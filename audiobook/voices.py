@@ -1,0 +1,117 @@
+"""Voices as values, and the catalogues of them in ``voices/*.toml``.
+
+A voice is what an engine needs to speak (its engine, the engine's voice id, rate, pitch
+and volume offsets) plus what casting needs to choose it (gender, locale, style). The
+catalogue files are data: adding a voice or a derived variant needs no code.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import asdict, dataclass, replace
+from functools import cache
+from pathlib import Path
+
+from audiobook.errors import AudiobookError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+VOICES_DIR = Path(__file__).resolve().parent.parent / "voices"
+GENDERS = ("male", "female", "neutral")
+
+
+@dataclass(frozen=True)
+class Voice:
+    engine: str  # "edge" or "local"
+    id: str  # a catalogue name: "zh-CN-XiaoxiaoNeural", "baker", "baker-low"
+    gender: str = "neutral"
+    locale: str = "zh-CN"
+    style: str = ""
+    rate: int = 0  # percent: +10 speaks 10 % faster
+    pitch: int = 0  # Hz up (+) or down (-)
+    volume: int = 0  # percent
+
+    @property
+    def rate_text(self) -> str:
+        return f"{self.rate:+d}%"
+
+    @property
+    def pitch_text(self) -> str:
+        return f"{self.pitch:+d}Hz"
+
+    @property
+    def volume_text(self) -> str:
+        return f"{self.volume:+d}%"
+
+    @property
+    def sound(self) -> tuple[str, str, int, int, int]:
+        """What the audio depends on: two voices with equal sounds are heard alike."""
+        return (self.engine, self.id, self.rate, self.pitch, self.volume)
+
+    def shifted(self, rate: int = 0, pitch: int = 0) -> Voice:
+        return replace(self, rate=self.rate + rate, pitch=self.pitch + pitch)
+
+    def describe(self) -> str:
+        offsets = [t for t, v in ((self.rate_text, self.rate), (self.pitch_text, self.pitch)) if v]
+        return " ".join([self.id, *offsets])
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Voice:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)  # type: ignore[arg-type]
+
+
+def parse_offset(text: object, unit: str, where: str) -> int:
+    """ "+10%" -> 10, "-5Hz" -> -5 (the signs and units edge-tts uses)."""
+    found = re.fullmatch(rf"\s*([+-]?\d+)\s*{re.escape(unit)}\s*", str(text), re.IGNORECASE)
+    if not found:
+        raise AudiobookError(f"{where}: {text!r} should look like +10{unit} or -5{unit}")
+    return int(found[1])
+
+
+@cache
+def catalogue(engine: str) -> dict[str, Voice]:
+    """The named voices of an engine, in the order of its catalogue file."""
+    path = VOICES_DIR / f"{engine}.toml"
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise AudiobookError(f"{path}: voice catalogue missing") from None
+    voices: dict[str, Voice] = {}
+    for name, entry in data.get("voice", {}).items():
+        where = f"{path.name}: {name}"
+        voices[name] = Voice(
+            engine=engine,
+            id=name,
+            gender=entry.get("gender", "neutral"),
+            locale=entry.get("locale", "zh-CN"),
+            style=entry.get("style", ""),
+            rate=parse_offset(entry.get("rate", "+0%"), "%", where),
+            pitch=parse_offset(entry.get("pitch", "+0Hz"), "Hz", where),
+        )
+    return voices
+
+
+def find_voice(engine: str, name: str, where: str) -> Voice:
+    voices = catalogue(engine)
+    if name not in voices:
+        raise AudiobookError(
+            f"{where}: unknown {engine} voice {name!r} (see: audiobook voices --engine {engine})"
+        )
+    return voices[name]
+
+
+@cache
+def casting_preset(engine: str) -> dict:
+    path = VOICES_DIR / "casting.toml"
+    presets = tomllib.loads(path.read_text("utf-8"))
+    if engine not in presets:
+        raise AudiobookError(f"{path}: no casting preset for the {engine} engine")
+    return presets[engine]
