@@ -115,7 +115,7 @@ def show_cast(console: Console, cast: Cast, book: Book) -> None:
     voices = cast.voices()
     table = Table(title=f"Cast of {book.name} ({cast.engine}): {cast.path}", title_justify="left")
     for column in ("Role", "Gender", "Lines", "Voice", "Voice gender"):
-        table.add_column(column, justify="right" if column == "Lines" else "left")
+        table.add_column(column, justify="right" if column == "Lines" else "left", no_wrap=True)
     table.add_row("(narrator)", "", "", voices[None].describe(), voices[None].gender)
     table.add_row("(unknown speaker)", "", "", voices[OTHERS].describe(), voices[OTHERS].gender)
     for name, role in cast.characters.items():
@@ -127,7 +127,7 @@ def show_cast(console: Console, cast: Cast, book: Book) -> None:
 def show_voices(console: Console, engines: list[str]) -> None:
     table = Table(title_justify="left")
     for column in ("Engine", "Voice", "Gender", "Locale", "Offsets", "Style"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "Style")
     for engine in engines:
         for name, voice in catalogue(engine).items():
             offsets = " ".join(

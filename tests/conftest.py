@@ -38,12 +38,15 @@ def engine():
     return voice
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300):
-    """`audiobook ARGS` in a fresh process, as a user would run it."""
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+):
+    """`audiobook ARGS` in a fresh process, as a user would run it; ``env`` adds to ours."""
     return subprocess.run(
         [sys.executable, "-m", "audiobook", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=timeout,
+        env={**os.environ, **(env or {})},
     )

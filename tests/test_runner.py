@@ -1,0 +1,127 @@
+"""The runner and the build against the fake edge service: retries, failures, the cache."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import edge_tts.communicate
+import pytest
+
+from audiobook.build import BuildPlan, build_book
+from audiobook.cache import SegmentCache
+from audiobook.casting import draw_cast
+from audiobook.engines.edge import EdgeEngine
+from audiobook.errors import AudiobookError
+from audiobook.runner import CACHED, FAILED, SYNTHESIZED, RetryPolicy
+from audiobook.script import book_from_text
+from audiobook.voices import Voice
+from tests.fake_edge import FakeEdgeServer
+
+FAST_RETRY = RetryPolicy(base_delay=0.01, rate_limited_delay=0.02, max_delay=0.1)
+
+
+def serial(chapters: int) -> str:
+    """A serial of short chapters with two speakers."""
+    return "《连载》\n" + "".join(
+        f"第{i}章 第{i}天\n"
+        f"　　第{i}天早上，李明走进办公室。\n"
+        f"　　李明说：“今天是第{i}天。”\n"
+        f"　　王芳点了点头，说：“我知道了，第{i}天。”\n"
+        for i in range(1, chapters + 1)
+    )
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.counts = {CACHED: 0, SYNTHESIZED: 0, FAILED: 0}
+        self.planned = 0
+
+    def segments_planned(self, count: int) -> None:
+        self.planned += count
+
+    def segment_finished(self, how: str) -> None:
+        self.counts[how] += 1
+
+    def chapter_done(self, result) -> None: ...
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    def start(**options) -> FakeEdgeServer:
+        server = FakeEdgeServer(**options).start()
+        started.append(server)
+        monkeypatch.setenv("AUDIOBOOK_EDGE_URL", server.url)
+        return server
+
+    started: list[FakeEdgeServer] = []
+    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", edge_tts.communicate.WSS_URL)
+    yield start
+    for server in started:
+        server.stop()
+
+
+def run_build(text: str, out: Path, cache: Path, voices=None, refresh=False, concurrency=3):
+    book = book_from_text(text, "serial")
+    voices = voices or draw_cast(book, "edge").voices()
+    plan = BuildPlan(book=book, out_dir=out, chapters=book.chapters, refresh=refresh)
+    progress = Counts()
+    job = build_book(
+        plan, EdgeEngine(), voices, progress, SegmentCache(cache), concurrency, FAST_RETRY
+    )
+    return asyncio.run(job), progress
+
+
+def mp3s(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*/*.mp3"))}
+
+
+def test_thirty_chapters_through_a_service_failing_one_request_in_five(fake, tmp_path) -> None:
+    flaky = fake(failure_rate=0.2, seed=7)
+    results, progress = run_build(serial(30), tmp_path / "flaky", tmp_path / "c1")
+    assert not any(r.error for r in results)
+    assert progress.counts[FAILED] == 0
+    assert flaky.attempts > len(flaky.heard) + 20  # failures did happen, and were retried
+    clean = fake()
+    run_build(serial(30), tmp_path / "clean", tmp_path / "c2")
+    # every segment present and in order: the same bytes as through a faultless service
+    flaky_files, clean_files = mp3s(tmp_path / "flaky"), mp3s(tmp_path / "clean")
+    assert len(flaky_files) == 30
+    assert flaky_files == clean_files
+    assert len(clean.heard) == progress.planned
+
+
+def test_rerun_synthesizes_nothing_and_new_chapters_only_theirs(fake, tmp_path) -> None:
+    server = fake()
+    _, first = run_build(serial(3), tmp_path / "out", tmp_path / "cache")
+    assert first.counts[SYNTHESIZED] == len(server.heard) > 0
+    heard = len(server.heard)
+    results, again = run_build(serial(3), tmp_path / "out", tmp_path / "cache")
+    assert all(r.reused for r in results) and len(server.heard) == heard
+    # the serial gains two chapters: only their segments are synthesized
+    results, grown = run_build(serial(5), tmp_path / "out", tmp_path / "cache")
+    assert [r.reused for r in results] == [True, True, True, False, False]
+    new_texts = {h.text for h in server.heard[heard:]}
+    assert new_texts and all("第4" in t or "第5" in t or t.startswith("王芳") for t in new_texts)
+    assert all("第1" not in t and "第2" not in t and "第3" not in t for t in new_texts)
+    # --refresh does everything again
+    heard = len(server.heard)
+    _, refreshed = run_build(serial(5), tmp_path / "out", tmp_path / "cache", refresh=True)
+    assert refreshed.counts[CACHED] == 0 and len(server.heard) - heard == refreshed.planned
+
+
+def test_a_service_that_keeps_failing_stops_the_run(fake, tmp_path) -> None:
+    fake(failure_rate=1.0, failure_kinds=("no_audio",))
+    with pytest.raises(AudiobookError, match="failed 3 segments in a row"):
+        run_build(serial(3), tmp_path / "out", tmp_path / "cache")
+    assert not list((tmp_path / "out").glob("*/*.mp3"))
+
+
+def test_an_unknown_voice_fails_fast(fake, tmp_path) -> None:
+    server = fake()
+    book = book_from_text(serial(3), "serial")
+    voices = draw_cast(book, "edge").voices()
+    voices["王芳"] = Voice("edge", "zh-CN-XiaochenNeural", "female")
+    with pytest.raises(AudiobookError, match="unknown edge voice"):
+        run_build(serial(3), tmp_path / "out", tmp_path / "cache", voices=voices)
+    assert len(server.heard) <= 6  # stopped at once, not after every other segment
