@@ -96,10 +96,10 @@ def test_rerun_synthesizes_nothing_and_new_chapters_only_theirs(fake, tmp_path) 
     _, first = run_build(serial(3), tmp_path / "out", tmp_path / "cache")
     assert first.counts[SYNTHESIZED] == len(server.heard) > 0
     heard = len(server.heard)
-    results, again = run_build(serial(3), tmp_path / "out", tmp_path / "cache")
+    results, _ = run_build(serial(3), tmp_path / "out", tmp_path / "cache")
     assert all(r.reused for r in results) and len(server.heard) == heard
     # the serial gains two chapters: only their segments are synthesized
-    results, grown = run_build(serial(5), tmp_path / "out", tmp_path / "cache")
+    results, _ = run_build(serial(5), tmp_path / "out", tmp_path / "cache")
     assert [r.reused for r in results] == [True, True, True, False, False]
     new_texts = {h.text for h in server.heard[heard:]}
     assert new_texts and all("第4" in t or "第5" in t or t.startswith("王芳") for t in new_texts)

@@ -101,7 +101,9 @@ def test_killed_halfway_resumes_without_redoing_finished_segments(server, tmp_pa
     resumed = sorted((tmp_path / "out" / "长篇").glob("*.mp3"))
     uninterrupted = sorted((tmp_path / "whole" / "长篇").glob("*.mp3"))
     assert [p.name for p in resumed] == [p.name for p in uninterrupted] and len(resumed) == 5
-    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(resumed, uninterrupted))
+    assert all(
+        a.read_bytes() == b.read_bytes() for a, b in zip(resumed, uninterrupted, strict=True)
+    )
 
 
 def test_voices_lists_the_catalogues() -> None:
