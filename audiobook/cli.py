@@ -216,7 +216,7 @@ def cast_command(
 ) -> None:
     """Show (and create or complete) the voices cast for INPUT's narrator and characters."""
     book = _read_book(input_path, config_path)
-    engine, _ = asyncio.run(choose_engine(engine))
+    engine, _ = asyncio.run(choose_engine(engine, check=False))
     book_dir = BuildPlan(book=book, out_dir=out_dir, chapters=[]).book_dir
     cast = prepare_cast(book, book_dir, engine, reset=reset)
     show_cast(out, cast, book)

@@ -137,3 +137,11 @@ def test_script_json_is_unchanged_by_casting(tmp_path) -> None:
     """`script` stays the stable interface: no voices in it."""
     result = run_cli("script", str(SEED_002), "--format", "json")
     assert "voice" not in json.loads(result.stdout)
+
+
+def test_edge_asked_for_but_unreachable_is_one_line(tmp_path) -> None:
+    result = run_cli("build", str(SEED_002), "-o", "out", "--engine", "edge", cwd=tmp_path)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: the edge service does not answer")
+    assert not list(tmp_path.glob("out/*/*.mp3"))

@@ -76,15 +76,24 @@ def get_engine(name: str, workers: int | None = None) -> Engine:
     raise AudiobookError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})")
 
 
-async def choose_engine(requested: str) -> tuple[str, str]:
+async def choose_engine(requested: str, check: bool = True) -> tuple[str, str]:
     """The engine to use and why: ``auto`` is edge when the service answers within a few
-    seconds, else the offline voice."""
-    if requested != "auto":
+    seconds, else the offline voice. An explicit ``edge`` is checked too (unless ``check``
+    is false), so that an unreachable service is one clear error, not a minute of retries.
+    """
+    if requested == "local" or (requested == "edge" and not check):
         return requested, f"the {requested} engine"
     from audiobook.engines.edge import EdgeEngine
 
     edge = EdgeEngine()
     await edge.start()
     if await edge.available():
-        return "edge", "the edge engine (the online service answers)"
+        return "edge", "the edge engine" + (
+            " (the online service answers)" if requested == "auto" else ""
+        )
+    if requested == "edge":
+        raise AudiobookError(
+            "the edge service does not answer: check the network (or $AUDIOBOOK_EDGE_URL), "
+            "or use --engine local"
+        )
     return "local", "the offline voice (the edge service does not answer)"

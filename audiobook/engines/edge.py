@@ -149,5 +149,7 @@ class EdgeEngine:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect to {exc.host}:{exc.port}"
     text = re.sub(r"\s+", " ", str(exc)).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
