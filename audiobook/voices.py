@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -58,14 +58,6 @@ class Voice:
     def describe(self) -> str:
         offsets = [t for t, v in ((self.rate_text, self.rate), (self.pitch_text, self.pitch)) if v]
         return " ".join([self.id, *offsets])
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Voice:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)  # type: ignore[arg-type]
 
 
 def parse_offset(text: object, unit: str, where: str) -> int:

@@ -145,3 +145,16 @@ def test_edge_asked_for_but_unreachable_is_one_line(tmp_path) -> None:
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Error: the edge service does not answer")
     assert not list(tmp_path.glob("out/*/*.mp3"))
+
+
+def test_a_book_read_by_two_engines_says_so(server, tmp_path) -> None:
+    (tmp_path / "book.txt").write_text(
+        "第一章 甲\n　　他来了。\n第二章 乙\n　　他走了。\n", "utf-8"
+    )
+    first = run_cli("build", "book.txt", "--engine", "local", "--chapters", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Note:" not in first.stderr
+    env = {"AUDIOBOOK_EDGE_URL": server.url}
+    second = run_cli("build", "book.txt", "--chapters", "2", cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr
+    assert "read by the local engine and these by edge" in " ".join(second.stderr.split())
