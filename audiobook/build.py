@@ -1,9 +1,9 @@
-"""The build stage: a cast book to one tagged MP3 per chapter.
+"""The build stage: a cast book to one tagged MP3 per chapter, with subtitles.
 
-Each segment becomes a job for the runner, which puts its audio in the segment cache;
-chapters are then stitched from the cache one at a time and streamed to disk, so memory
-does not grow with the book. A chapter whose file already exists and was made from the
-same segments, voices and settings is left as it is.
+Each sentence becomes a job for the runner, which puts its audio in the segment cache;
+chapters are then rendered from the cache one at a time (``render.py``), so memory does
+not grow with the book. A chapter whose files exist and were made from the same
+sentences, voices and settings is left as it is.
 """
 
 from __future__ import annotations
@@ -17,38 +17,23 @@ from typing import Protocol
 
 from mutagen.id3 import ID3, TALB, TPE1, TRCK
 
-from audiobook.audio import (
-    BIT_RATE_KBPS,
-    AudioSegment,
-    Mp3Writer,
-    clip_from_samples,
-    decode,
-    silence,
-)
+from audiobook.audio import BIT_RATE_KBPS, Mp3Writer
 from audiobook.cache import SegmentCache, segment_key
 from audiobook.casting import voice_for
+from audiobook.config import Level, Pauses
 from audiobook.engines import SAMPLE_RATE, Engine, speakable
-from audiobook.errors import AudiobookError
-from audiobook.files import safe_name
+from audiobook.files import safe_name, write_atomic
 from audiobook.markers import MARKER_EVERY_MS, plan_markers
 from audiobook.model import Book, Chapter, Segment
+from audiobook.render import Cue, Line, RawChapter, lay_out
 from audiobook.runner import Job, RetryPolicy, Runner, SegmentFailed
-from audiobook.tags import ChapterTags, read_source_key, write_tags
+from audiobook.sentences import split_sentences
+from audiobook.subtitles import lrc, srt
+from audiobook.tags import ChapterTags, Cover, read_source_key, write_tags
 from audiobook.voices import Voice
 
 UNKNOWN_AUTHOR = "佚名"
-
-
-@dataclass(frozen=True)
-class Pauses:
-    """Silences in milliseconds."""
-
-    lead_in: int = 300
-    after_heading: int = 1000
-    sentence: int = 350
-    trailing_off: int = 650  # after a sentence that ends in …… or ——
-    paragraph: int = 800
-    tail: int = 1200
+RENDER_VERSION = 2  # bump when the same cached audio would now be rendered differently
 
 
 @dataclass
@@ -58,6 +43,7 @@ class ChapterResult:
     duration_ms: int
     reused: bool  # the existing file was already up to date
     error: str | None = None  # why the chapter could not be made (the file is then absent)
+    cues: list[Cue] = field(default_factory=list)  # empty for a reused chapter
 
 
 class BuildProgress(Protocol):
@@ -74,8 +60,12 @@ class BuildPlan:
     out_dir: Path
     chapters: list[Chapter]
     pauses: Pauses = field(default_factory=Pauses)
+    level: Level = field(default_factory=Level)
     refresh: bool = False
     marker_every_ms: int = MARKER_EVERY_MS
+    cover: Cover | None = None
+    limit_ms: int | None = None  # stop each chapter after this much (previews)
+    counts: dict[str, int] = field(default_factory=dict)  # segments by how they were obtained
 
     @property
     def book_dir(self) -> Path:
@@ -86,25 +76,41 @@ class BuildPlan:
         return self.book_dir / f"{chapter.order:04d} {title}.mp3"
 
 
-@dataclass(frozen=True)
-class Line:
-    """One thing the listener hears: the heading (``segment`` None) or a segment."""
-
-    segment: Segment | None
-    job: Job | None  # None: nothing to say (punctuation only), only the pause around it
+def subtitle_paths(path: Path) -> tuple[Path, Path]:
+    return path.with_suffix(".lrc"), path.with_suffix(".srt")
 
 
 def chapter_lines(chapter: Chapter, voices: dict[str | None, Voice], engine: Engine) -> list[Line]:
+    """The sentences of a chapter in reading order, each with the job that voices it.
+    A quote of several sentences is several lines: one request each, one subtitle each."""
+
     def line(segment: Segment | None, text: str) -> Line:
         if not speakable(text):
-            return Line(segment, None)
+            return Line(segment, text, None)
         voice = voice_for(voices, segment)
-        return Line(
-            segment, Job(segment_key(engine.name, engine.version, voice, text), text, voice)
-        )
+        key = segment_key(engine.name, engine.version, voice, text)
+        return Line(segment, text, Job(key, text, voice))
 
-    heading = [line(None, chapter.heading)] if chapter.heading else []
-    return heading + [line(s, s.text) for s in chapter.segments]
+    lines = [line(None, chapter.heading)] if chapter.heading else []
+    for segment in chapter.segments:
+        sentences = split_sentences(segment.text) if segment.kind == "speech" else [segment.text]
+        lines += [line(segment, sentence) for sentence in sentences or [segment.text]]
+    return lines
+
+
+def limit_lines(lines: list[Line], limit_ms: int | None) -> list[Line]:
+    """The first lines, about ``limit_ms`` of them at a speaking rate of 4.3 characters a
+    second (rendering stops at the limit anyway; this keeps synthesis to what is heard)."""
+    if limit_ms is None:
+        return lines
+    budget = limit_ms / 1000 * 4.3 * 1.2
+    kept = []
+    for line in lines:
+        kept.append(line)
+        budget -= len(line.text)
+        if budget <= 0:
+            break
+    return kept
 
 
 async def build_book(
@@ -139,17 +145,17 @@ async def build(
     voices: dict[str | None, Voice],
     progress: BuildProgress,
 ) -> list[ChapterResult]:
-    """Every chapter of the plan, in order. Segments are synthesized ahead by the runner
-    while finished chapters are stitched; a chapter whose segments failed is reported
+    """Every chapter of the plan, in order. Sentences are synthesized ahead by the runner
+    while finished chapters are rendered; a chapter whose sentences failed is reported
     and the others are still made."""
     engine = runner.engine
     todo = []
     results: dict[int, ChapterResult] = {}
     for chapter in plan.chapters:
-        lines = chapter_lines(chapter, voices, engine)
+        lines = limit_lines(chapter_lines(chapter, voices, engine), plan.limit_ms)
         key = source_key(plan, chapter, lines)
         path = plan.chapter_path(chapter)
-        if not plan.refresh and path.exists() and read_source_key(path) == key:
+        if not plan.refresh and _up_to_date(path, key):
             duration = _retag_existing(plan, chapter, path)
             results[chapter.order] = ChapterResult(chapter, path, duration, reused=True)
             progress.chapter_done(results[chapter.order])
@@ -164,7 +170,7 @@ async def build(
         except SegmentFailed as exc:
             result = ChapterResult(chapter, plan.chapter_path(chapter), 0, False, str(exc))
         else:
-            # Stitching is CPU work: on a thread, so that the runner keeps going meanwhile.
+            # Rendering is CPU work: on a thread, so that the runner keeps going meanwhile.
             result = await asyncio.to_thread(
                 render_chapter, plan, chapter, lines, key, runner.cache, engine.name
             )
@@ -174,19 +180,33 @@ async def build(
 
 
 def source_key(plan: BuildPlan, chapter: Chapter, lines: list[Line]) -> str:
-    """Everything the file of a chapter depends on, hashed: the segment keys cover the
+    """Everything the files of a chapter depend on, hashed: the job keys cover the
     engine, voices and texts."""
     payload = {
+        "render": RENDER_VERSION,
         "pauses": asdict(plan.pauses),
+        "level": asdict(plan.level),
         "bit_rate": BIT_RATE_KBPS,
+        "limit": plan.limit_ms,
+        "cover": hashlib.sha256(plan.cover.data).hexdigest() if plan.cover else None,
         "title": plan.book.chapter_title(chapter),
         "lines": [
-            [line.segment.paragraph if line.segment else -1, line.job.key if line.job else ""]
+            [
+                line.segment.paragraph if line.segment else -1,
+                line.segment.speaker if line.segment else None,
+                line.text,
+                line.job.key if line.job else "",
+            ]
             for line in lines
         ],
     }
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
+
+
+def _up_to_date(path: Path, key: str) -> bool:
+    lyrics, subtitles = subtitle_paths(path)
+    return path.exists() and lyrics.exists() and subtitles.exists() and read_source_key(path) == key
 
 
 def render_chapter(
@@ -197,60 +217,45 @@ def render_chapter(
     cache: SegmentCache,
     engine: str,
 ) -> ChapterResult:
-    """Stitch the chapter's cached segments, with pauses, into its MP3 file."""
+    """The chapter's MP3 (tagged, markers, cover) and its LRC and SRT subtitles."""
     path = plan.chapter_path(chapter)
-    pauses = plan.pauses
+    raw = RawChapter(path.parent)
     writer = Mp3Writer(path, SAMPLE_RATE)
-    paragraph_starts: list[tuple[int, str]] = []
     try:
-        writer.append(silence(pauses.lead_in, SAMPLE_RATE))
-        previous: Segment | None = None
-        for line in lines:
-            segment = line.segment
-            if segment is None:
-                writer.append(_clip(cache, line))
-                writer.append(silence(pauses.after_heading, SAMPLE_RATE))
-                continue
-            if previous is not None:
-                writer.append(silence(_gap(pauses, previous, segment), SAMPLE_RATE))
-            if previous is None or segment.paragraph != previous.paragraph:
-                paragraph_starts.append(
-                    (writer.position_ms, _paragraph_text(chapter, segment.paragraph))
-                )
-            writer.append(_clip(cache, line))
-            previous = segment
-        writer.append(silence(pauses.tail, SAMPLE_RATE))
-        part = writer.finish()
+        cues = lay_out(raw, lines, plan.pauses, cache, plan.limit_ms)
+        raw.encode(writer, plan.level)
+        part = writer.part
         duration = writer.position_ms
-        write_tags(part, _tags(plan, chapter, duration, key, paragraph_starts, engine))
+        write_tags(part, _tags(plan, chapter, duration, key, _paragraph_starts(cues), engine))
         writer.commit()
     except BaseException:
         writer.discard()
         raise
-    return ChapterResult(chapter, path, duration, reused=False)
+    finally:
+        raw.close()
+    _write_subtitles(plan, chapter, path, cues, duration)
+    return ChapterResult(chapter, path, duration, reused=False, cues=cues)
 
 
-def _clip(cache: SegmentCache, line: Line) -> AudioSegment:
-    if line.job is None:
-        return silence(0, SAMPLE_RATE)
-    speech = cache.get(line.job.key)
-    if speech is None:
-        raise AudiobookError(f"segment missing from the cache: {line.job.text[:20]!r}")
-    return clip_from_samples(decode(speech), SAMPLE_RATE)
+def _paragraph_starts(cues: list[Cue]) -> list[tuple[int, str]]:
+    """(start, text) of each paragraph after the heading, for chapter markers."""
+    starts: dict[int, list] = {}
+    for cue in cues:
+        if cue.paragraph >= 0:
+            starts.setdefault(cue.paragraph, [cue.start_ms, ""])[1] += cue.text
+    return [(start, text) for start, text in starts.values()]
 
 
-def _gap(pauses: Pauses, before: Segment, after: Segment) -> int:
-    """The silence between two sentences: longer across paragraphs, and after a
-    sentence that trails off."""
-    if after.paragraph != before.paragraph:
-        return pauses.paragraph
-    if before.text.rstrip("”’」』）)\"'").endswith(("…", "—")):
-        return pauses.trailing_off
-    return pauses.sentence
-
-
-def _paragraph_text(chapter: Chapter, paragraph: int) -> str:
-    return "".join(s.text for s in chapter.segments if s.paragraph == paragraph)
+def _write_subtitles(
+    plan: BuildPlan, chapter: Chapter, path: Path, cues: list[Cue], duration: int
+) -> None:
+    lyrics, subtitles = subtitle_paths(path)
+    title = plan.book.chapter_title(chapter)
+    artist = plan.book.author or UNKNOWN_AUTHOR
+    write_atomic(subtitles, srt(cues))
+    write_atomic(
+        lyrics, lrc(cues, title=title, artist=artist, album=plan.book.name, length_ms=duration)
+    )
 
 
 def _tags(
@@ -272,6 +277,7 @@ def _tags(
         markers=plan_markers(title, paragraph_starts[1:], plan.marker_every_ms),
         source_key=key,
         engine=engine,
+        cover=plan.cover,
     )
 
 

@@ -23,17 +23,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from audiobook.build import BuildPlan, ChapterResult, build_book
+from audiobook.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
 from audiobook.casting import prepare_cast
-from audiobook.config import load_config
+from audiobook.config import Config, load_config
 from audiobook.engines import ENGINES, choose_engine, get_engine
 from audiobook.errors import AudiobookError
+from audiobook.files import safe_name
 from audiobook.model import Book
 from audiobook.reading import load
 from audiobook.report import script_json, show_cast, show_removed, show_script, show_voices
 from audiobook.runner import CACHED, FAILED, SYNTHESIZED
 from audiobook.script import ScriptOptions, make_script
-from audiobook.tags import read_engine
+from audiobook.tags import read_cover, read_engine
 
 DEFAULT_OUT = Path("output")
 config_option = click.option(
@@ -57,6 +58,12 @@ engine_option = click.option(
     default="auto",
     show_default=True,
     help="edge: online neural voices; local: the offline voice; auto: edge if it answers.",
+)
+cover_option = click.option(
+    "--cover",
+    "cover_path",
+    type=click.Path(path_type=Path),
+    help="A JPEG or PNG image: embedded in every MP3 (and the podcast feed).",
 )
 err = Console(stderr=True)
 out = Console()
@@ -136,6 +143,11 @@ def main() -> None:
     help="Segments synthesized at once (default: 3 for edge, the CPU count for local).",
 )
 @click.option("--refresh", is_flag=True, help="Synthesize and rebuild even what is up to date.")
+@cover_option
+@click.option(
+    "--single-file", is_flag=True, help="Also one MP3 of the whole book, a marker per chapter."
+)
+@click.option("--m4b", is_flag=True, help="Also an M4B audiobook with chapters (needs ffmpeg).")
 @config_option
 def build_command(
     input_path: Path,
@@ -144,22 +156,42 @@ def build_command(
     selection: str | None,
     jobs: int | None,
     refresh: bool,
+    cover_path: Path | None,
+    single_file: bool,
+    m4b: bool,
     config_path: Path | None,
 ) -> None:
     """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
     started = time.perf_counter()
-    book = _read_book(input_path, config_path)
-    if not any(c.segments or c.heading for c in book.chapters):
-        raise AudiobookError(f"{input_path}: no text to read")
+    config = load_config(config_path, input_path)
+    book = _read_book(input_path, config)
     orders = parse_selection(selection, len(book.chapters))
     chosen = [c for c in book.chapters if c.order in orders]
-    plan = BuildPlan(book=book, out_dir=out_dir, chapters=chosen, refresh=refresh)
+    plan = BuildPlan(
+        book=book,
+        out_dir=out_dir,
+        chapters=chosen,
+        pauses=config.pauses,
+        level=config.level,
+        refresh=refresh,
+        cover=read_cover(cover_path),
+    )
+    results = _synthesize(plan, engine, jobs, f"building {len(chosen)}")
+    _print_summary(plan, results, time.perf_counter() - started, plan.counts)
+    _raise_if_failed(results)
+    if single_file or m4b:
+        _whole_book(plan, results, single_file, m4b)
+
+
+def _synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> list[ChapterResult]:
+    """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
     engine, why = asyncio.run(choose_engine(engine))
-    cast = prepare_cast(book, plan.book_dir, engine)
+    cast = prepare_cast(plan.book, plan.book_dir, engine)
+    book = plan.book
     author = f" by {book.author}" if book.author else ""
     err.print(
         f"[bold]{book.name}[/]{author}: {len(book.chapters)} chapter(s), "
-        f"building {len(chosen)} with {why}; cast in {cast.path}",
+        f"{doing} with {why}; cast in {cast.path}",
         highlight=False,
     )
     columns = (
@@ -170,13 +202,38 @@ def build_command(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bars:
-        progress = RichProgress(bars, len(chosen))
+        progress = RichProgress(bars, len(plan.chapters))
         job = build_book(
             plan, get_engine(engine, workers=jobs), cast.voices(), progress, None, jobs
         )
         results = asyncio.run(job)
-    _print_summary(plan, results, time.perf_counter() - started, progress.counts)
     _warn_if_mixed(plan, engine)
+    plan.counts = progress.counts
+    return results
+
+
+def _whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bool) -> None:
+    from audiobook.wholebook import BookInfo, Part, join_mp3, write_m4b
+
+    parts = [Part(r.path, plan.book.chapter_title(r.chapter)) for r in results]
+    cover = plan.cover
+    info = BookInfo(
+        title=plan.book.name,
+        author=plan.book.author or UNKNOWN_AUTHOR,
+        cover=cover.data if cover else None,
+        cover_mime=cover.mime if cover else "image/jpeg",
+    )
+    name = plan.book_dir / safe_name(plan.book.name)
+    if mp3:
+        join_mp3(parts, name.with_suffix(".mp3"), info)
+        out.print(f"Whole book: {name.with_suffix('.mp3')} ({len(parts)} chapter markers)")
+    if m4b:
+        with err.status("Encoding the M4B (AAC) ..."):
+            write_m4b(parts, name.with_suffix(".m4b"), info)
+        out.print(f"Whole book: {name.with_suffix('.m4b')} ({len(parts)} chapters)")
+
+
+def _raise_if_failed(results: list[ChapterResult]) -> None:
     failed = [r for r in results if r.error]
     if failed:
         raise AudiobookError(
@@ -185,9 +242,12 @@ def build_command(
         )
 
 
-def _read_book(input_path: Path, config_path: Path | None) -> Book:
-    options = ScriptOptions(patterns=load_config(config_path, input_path).remove_patterns)
-    return make_script(load(input_path), input_path.stem, options).book
+def _read_book(input_path: Path, config: Config) -> Book:
+    options = ScriptOptions(patterns=config.remove_patterns)
+    book = make_script(load(input_path), input_path.stem, options).book
+    if not any(c.segments or c.heading for c in book.chapters):
+        raise AudiobookError(f"{input_path}: no text to read")
+    return book
 
 
 def _warn_if_mixed(plan: BuildPlan, engine: str) -> None:
@@ -215,7 +275,7 @@ def cast_command(
     input_path: Path, out_dir: Path, engine: str, reset: bool, config_path: Path | None
 ) -> None:
     """Show (and create or complete) the voices cast for INPUT's narrator and characters."""
-    book = _read_book(input_path, config_path)
+    book = _read_book(input_path, load_config(config_path, input_path))
     engine, _ = asyncio.run(choose_engine(engine, check=False))
     book_dir = BuildPlan(book=book, out_dir=out_dir, chapters=[]).book_dir
     cast = prepare_cast(book, book_dir, engine, reset=reset)

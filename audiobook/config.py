@@ -4,7 +4,7 @@ or given with ``--config``."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from audiobook.errors import AudiobookError
@@ -17,9 +17,33 @@ else:  # pragma: no cover - Python 3.10
 CONFIG_NAME = "audiobook.toml"
 
 
+@dataclass(frozen=True)
+class Pauses:
+    """Silences in milliseconds ([pauses] in the config)."""
+
+    lead_in: int = 300  # before the chapter title
+    after_heading: int = 1000
+    sentence: int = 350
+    trailing_off: int = 650  # after a sentence that ends in …… or ——
+    speaker_change: int = 600  # between sentences of different voices in one paragraph
+    paragraph: int = 800
+    tail: int = 1200
+
+
+@dataclass(frozen=True)
+class Level:
+    """Every chapter's integrated loudness (ITU-R BS.1770, LUFS) and true-peak ceiling
+    (dBTP, in the MP3 as decoded) ([loudness] in the config)."""
+
+    target: float = -16.0  # spoken-word podcasts and audiobooks
+    ceiling: float = -1.0
+
+
 @dataclass
 class Config:
     remove_patterns: list[str] = field(default_factory=list)  # [cleanup] remove
+    pauses: Pauses = field(default_factory=Pauses)
+    level: Level = field(default_factory=Level)
 
 
 def load_config(explicit: Path | None, input_path: Path) -> Config:
@@ -41,4 +65,21 @@ def _parse(path: Path) -> Config:
     remove = data.get("cleanup", {}).get("remove", [])
     if not isinstance(remove, list) or not all(isinstance(p, str) for p in remove):
         raise AudiobookError(f"{path}: [cleanup] remove must be a list of regex strings")
-    return Config(remove_patterns=remove)
+    pauses = _section(path, data, "pauses", Pauses, int, lambda v: 0 <= v <= 10_000)
+    level = _section(path, data, "loudness", Level, float, lambda v: -70 <= v <= 0)
+    return Config(remove_patterns=remove, pauses=pauses, level=level)
+
+
+def _section(path: Path, data: dict, name: str, kind: type, number: type, sane) -> object:
+    """A [name] table of numbers onto the dataclass ``kind``: unknown keys and values out
+    of range are errors, so that a typo is not silently ignored."""
+    table = data.get(name, {})
+    known = {f.name for f in fields(kind)}
+    values = {}
+    for key, value in table.items():
+        if key not in known:
+            raise AudiobookError(f"{path}: [{name}] has no {key!r} (known: {', '.join(known)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not sane(value):
+            raise AudiobookError(f"{path}: [{name}] {key} = {value!r} is out of range")
+        values[key] = number(value)
+    return kind(**values)

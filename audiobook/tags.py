@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen.id3 import (
+    APIC,
     CHAP,
     CTOC,
     ID3,
@@ -25,6 +26,7 @@ from mutagen.id3 import (
 )
 
 from audiobook import __version__
+from audiobook.errors import AudiobookError
 
 NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: times are authoritative
 SOURCE_KEY = "audiobook:source"  # what the file was made from, to skip it when unchanged
@@ -38,6 +40,27 @@ class Marker:
 
 
 @dataclass(frozen=True)
+class Cover:
+    data: bytes
+    mime: str  # "image/jpeg" or "image/png"
+
+
+def read_cover(path: Path | None) -> Cover | None:
+    """A cover image from a file: JPEG or PNG, told by its first bytes, not its name."""
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise AudiobookError(f"{path}: is a folder, not an image") from None
+    if data.startswith(b"\xff\xd8\xff"):
+        return Cover(data, "image/jpeg")
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Cover(data, "image/png")
+    raise AudiobookError(f"{path}: a cover must be a JPEG or PNG image")
+
+
+@dataclass(frozen=True)
 class ChapterTags:
     title: str
     album: str
@@ -48,6 +71,7 @@ class ChapterTags:
     markers: list[Marker]
     source_key: str
     engine: str = ""
+    cover: Cover | None = None
 
 
 def write_tags(path: Path, tags: ChapterTags) -> None:
@@ -61,6 +85,8 @@ def write_tags(path: Path, tags: ChapterTags) -> None:
     id3.add(TSSE(encoding=3, text=[f"audiobook {__version__}"]))
     id3.add(TXXX(encoding=3, desc=SOURCE_KEY, text=[tags.source_key]))
     id3.add(TXXX(encoding=3, desc=ENGINE_KEY, text=[tags.engine]))
+    if tags.cover is not None:
+        id3.add(APIC(encoding=3, mime=tags.cover.mime, type=3, desc="Cover", data=tags.cover.data))
     ids = [f"chp{i}" for i in range(len(tags.markers))]
     id3.add(
         CTOC(

@@ -74,7 +74,15 @@ def built(tmp_path_factory):
 def test_writes_one_mp3_per_chapter(built) -> None:
     work, result = built
     files = sorted((work / "out" / "测试小说").glob("*"))
-    assert [f.name for f in files] == ["0001 开端.mp3", "0002 继续.mp3", "cast-local.toml"]
+    assert [f.name for f in files] == [
+        "0001 开端.lrc",
+        "0001 开端.mp3",
+        "0001 开端.srt",
+        "0002 继续.lrc",
+        "0002 继续.mp3",
+        "0002 继续.srt",
+        "cast-local.toml",
+    ]
     assert "Wrote 2 of 2" in result.stdout
 
 
@@ -221,7 +229,8 @@ def test_ctrl_c_keeps_finished_chapters_and_no_partial_file(tmp_path: Path) -> N
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "Interrupted" in stderr
-    names = sorted(p.name for p in folder.iterdir() if p.suffix != ".toml")
+    names = sorted(p.name for p in folder.iterdir() if p.suffix == ".mp3")
+    assert not list(folder.glob("*.part")) and not list(folder.glob(".*"))
     assert names and all(n.endswith(".mp3") for n in names), names  # no .part left
     assert len(names) < 4
     assert MP3(folder / names[0]).info.length > 5

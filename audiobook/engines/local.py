@@ -64,8 +64,13 @@ class LocalEngine:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.default_concurrency = self.workers
         self._executor: Executor | None = None
+        self._starting: asyncio.Lock | None = None
 
     async def start(self) -> None:
+        """Nothing yet: the workers start with the first sentence not in the cache, so a
+        rerun that only stitches does not pay for loading the models."""
+
+    async def _start_workers(self) -> None:
         if self.workers == 1:
             # One worker: the model runs in this process (on a thread, so that the
             # event loop stays free) with every core available to it.
@@ -87,8 +92,12 @@ class LocalEngine:
     async def synthesize(self, text: str, voice: Voice) -> Speech:
         if voice.id not in catalogue("local"):
             raise AudiobookError(f"unknown local voice {voice.id!r}")
-        if self._executor is None:
-            raise RuntimeError("LocalEngine.start() was not called")
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._executor is None:
+                await self._start_workers()
+        assert self._executor is not None
         loop = asyncio.get_running_loop()
         audio = await loop.run_in_executor(self._executor, _speak, text, offline_voice(voice))
         return Speech(audio, "flac")
