@@ -65,15 +65,18 @@ class BuildPlan:
     marker_every_ms: int = MARKER_EVERY_MS
     cover: Cover | None = None
     limit_ms: int | None = None  # stop each chapter after this much (previews)
+    folder_name: str = ""  # chapter files in this folder of the book's folder (previews)
+    engine: str = ""  # set when the engine is chosen
     counts: dict[str, int] = field(default_factory=dict)  # segments by how they were obtained
 
     @property
     def book_dir(self) -> Path:
+        """The book's folder: chapters, subtitles, cast, feed."""
         return self.out_dir / safe_name(self.book.name)
 
     def chapter_path(self, chapter: Chapter) -> Path:
         title = safe_name(self.book.chapter_title(chapter))
-        return self.book_dir / f"{chapter.order:04d} {title}.mp3"
+        return self.book_dir / self.folder_name / f"{chapter.order:04d} {title}.mp3"
 
 
 def subtitle_paths(path: Path) -> tuple[Path, Path]:

@@ -24,12 +24,14 @@ from rich.progress import (
 from rich.table import Table
 
 from audiobook.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
-from audiobook.casting import prepare_cast
+from audiobook.casting import cast_path, load_cast, prepare_cast
 from audiobook.config import Config, load_config
 from audiobook.engines import ENGINES, choose_engine, get_engine
 from audiobook.errors import AudiobookError
 from audiobook.files import safe_name
+from audiobook.listening import PLAYERS, play_file, write_preview_page
 from audiobook.model import Book
+from audiobook.podcast import Episode, check_base_url, write_feed
 from audiobook.reading import load
 from audiobook.report import script_json, show_cast, show_removed, show_script, show_voices
 from audiobook.runner import CACHED, FAILED, SYNTHESIZED
@@ -201,6 +203,7 @@ def _synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> l
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
+    plan.engine = engine
     with Progress(*columns, console=err, transient=True) as bars:
         progress = RichProgress(bars, len(plan.chapters))
         job = build_book(
@@ -263,6 +266,110 @@ def _warn_if_mixed(plan: BuildPlan, engine: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
+
+
+@main.command("preview")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--chapter", "chapter_number", type=int, default=1, show_default=True, metavar="N")
+@click.option("--seconds", type=click.IntRange(5, None), metavar="S", help="Only the first S s.")
+@click.option("--play", is_flag=True, help="Play it (with ffplay, mpv, mpg123, afplay ...).")
+@click.option("--html", "with_html", is_flag=True, help="Also a page: player and transcript.")
+@output_option
+@engine_option
+@click.option("-j", "--jobs", type=click.IntRange(1, 32), help="Segments synthesized at once.")
+@config_option
+def preview_command(
+    input_path: Path,
+    chapter_number: int,
+    seconds: int | None,
+    play: bool,
+    with_html: bool,
+    out_dir: Path,
+    engine: str,
+    jobs: int | None,
+    config_path: Path | None,
+) -> None:
+    """Hear one chapter of INPUT (or its first seconds) before building the whole book."""
+    config = load_config(config_path, input_path)
+    book = _read_book(input_path, config)
+    chosen = [c for c in book.chapters if c.order == chapter_number]
+    if not chosen:
+        raise AudiobookError(f"--chapter {chapter_number}: the book has {len(book.chapters)}")
+    plan = BuildPlan(
+        book=book,
+        out_dir=out_dir,
+        chapters=chosen,
+        pauses=config.pauses,
+        level=config.level,
+        limit_ms=seconds * 1000 if seconds else None,
+        folder_name="preview",
+    )
+    plan.chapter_path(chosen[0]).unlink(missing_ok=True)  # always render: the page needs timings
+    [result] = _synthesize(plan, engine, jobs, f"previewing chapter {chapter_number}")
+    _raise_if_failed([result])
+    out.print(f"Preview: {result.path} ({format_duration(result.duration_ms)})")
+    cast = load_cast(cast_path(plan.book_dir, plan.engine), plan.engine)
+    if cast is not None:
+        show_cast(out, cast, book)
+    if with_html:
+        page = result.path.with_suffix(".html")
+        write_preview_page(page, plan, result, cast)
+        out.print(f"Page: {page}")
+    if play and play_file(result.path) is None:
+        names = ", ".join(command[0] for command in PLAYERS)
+        err.print(f"No audio player found (looked for {names}): open the file yourself.")
+
+
+@main.command("podcast")
+@click.argument(
+    "input_paths", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option("--base-url", required=True, metavar="URL", help="Where OUTDIR will be served.")
+@output_option
+@cover_option
+@engine_option
+@click.option("-j", "--jobs", type=click.IntRange(1, 32), help="Segments synthesized at once.")
+@config_option
+def podcast_command(
+    input_paths: tuple[Path, ...],
+    base_url: str,
+    out_dir: Path,
+    cover_path: Path | None,
+    engine: str,
+    jobs: int | None,
+    config_path: Path | None,
+) -> None:
+    """Export one or more books as podcasts: chapter MP3s and a feed.xml per book."""
+    check_base_url(base_url)
+    cover = read_cover(cover_path)
+    books = []
+    for input_path in input_paths:  # read them all first: a bad one stops before any work
+        config = load_config(config_path, input_path)
+        books.append((_read_book(input_path, config), config))
+    for book, config in books:
+        plan = BuildPlan(
+            book=book,
+            out_dir=out_dir,
+            chapters=book.chapters,
+            pauses=config.pauses,
+            level=config.level,
+            cover=cover,
+        )
+        results = _synthesize(plan, engine, jobs, f"exporting {len(book.chapters)}")
+        _raise_if_failed(results)
+        episodes = [
+            Episode(r.chapter.order, book.chapter_title(r.chapter), r.path, r.duration_ms)
+            for r in results
+        ]
+        feed = write_feed(
+            plan.book_dir,
+            title=book.name,
+            author=book.author or UNKNOWN_AUTHOR,
+            episodes=episodes,
+            base_url=base_url,
+            cover=cover,
+        )
+        out.print(f"Feed: {feed} ({len(episodes)} episodes)")
 
 
 @main.command("cast")
