@@ -1,4 +1,4 @@
-"""The command line: ``audiobook build``."""
+"""The command line: options and one-line errors; the work is in ``workflow.py``."""
 
 from __future__ import annotations
 
@@ -12,31 +12,13 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from audiobook.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
-from audiobook.casting import cast_path, load_cast, prepare_cast
-from audiobook.config import Config, load_config
-from audiobook.engines import ENGINES, choose_engine, get_engine
+from audiobook.config import load_config
+from audiobook.engines import ENGINES
 from audiobook.errors import AudiobookError
-from audiobook.files import safe_name
-from audiobook.listening import PLAYERS, play_file, write_preview_page
-from audiobook.model import Book
-from audiobook.podcast import Episode, check_base_url, write_feed
-from audiobook.reading import load
-from audiobook.report import script_json, show_cast, show_removed, show_script, show_voices
-from audiobook.runner import CACHED, FAILED, SYNTHESIZED
-from audiobook.script import ScriptOptions, make_script
-from audiobook.tags import read_cover, read_engine
+
+# The heavy stages (jieba's models, scipy, the voices) are imported inside the commands that
+# need them, so that `--help` and `voices` answer at once.
 
 DEFAULT_OUT = Path("output")
 config_option = click.option(
@@ -67,8 +49,6 @@ cover_option = click.option(
     type=click.Path(path_type=Path),
     help="A JPEG or PNG image: embedded in every MP3 (and the podcast feed).",
 )
-err = Console(stderr=True)
-out = Console()
 
 
 def parse_selection(spec: str | None, count: int) -> list[int]:
@@ -89,37 +69,6 @@ def parse_selection(spec: str | None, count: int) -> list[int]:
     if not chosen:
         raise AudiobookError(f"--chapters {spec}: the book has only {count} chapter(s)")
     return sorted(chosen)
-
-
-class RichProgress:
-    """Two bars: chapters finished, and segments with how each was obtained."""
-
-    def __init__(self, progress: Progress, chapter_count: int) -> None:
-        self.progress = progress
-        self.counts = {CACHED: 0, SYNTHESIZED: 0, FAILED: 0}
-        self.chapters = progress.add_task("Chapters", total=chapter_count)
-        self.segments = progress.add_task(self._describe(), total=0)
-
-    def _describe(self) -> str:
-        c = self.counts
-        failed = f", [red]{c[FAILED]} failed[/]" if c[FAILED] else ""
-        return f"Segments: {c[SYNTHESIZED]} new, {c[CACHED]} cached{failed}"
-
-    def segments_planned(self, count: int) -> None:
-        self.progress.update(self.segments, total=count)
-
-    def segment_finished(self, how: str) -> None:
-        self.counts[how] += 1
-        self.progress.update(self.segments, advance=1, description=self._describe())
-
-    def chapter_done(self, result: ChapterResult) -> None:
-        self.progress.advance(self.chapters)
-
-
-def format_duration(ms: int) -> str:
-    seconds = round(ms / 1000)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -164,9 +113,13 @@ def build_command(
     config_path: Path | None,
 ) -> None:
     """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
+    from audiobook import workflow
+    from audiobook.build import BuildPlan
+    from audiobook.tags import read_cover
+
     started = time.perf_counter()
     config = load_config(config_path, input_path)
-    book = _read_book(input_path, config)
+    book = workflow.read_book(input_path, config)
     orders = parse_selection(selection, len(book.chapters))
     chosen = [c for c in book.chapters if c.order in orders]
     plan = BuildPlan(
@@ -178,94 +131,11 @@ def build_command(
         refresh=refresh,
         cover=read_cover(cover_path),
     )
-    results = _synthesize(plan, engine, jobs, f"building {len(chosen)}")
-    _print_summary(plan, results, time.perf_counter() - started, plan.counts)
-    _raise_if_failed(results)
+    results = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
+    workflow.print_summary(plan, results, time.perf_counter() - started, plan.counts)
+    workflow.raise_if_failed(results)
     if single_file or m4b:
-        _whole_book(plan, results, single_file, m4b)
-
-
-def _synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> list[ChapterResult]:
-    """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
-    engine, why = asyncio.run(choose_engine(engine))
-    cast = prepare_cast(plan.book, plan.book_dir, engine)
-    book = plan.book
-    author = f" by {book.author}" if book.author else ""
-    err.print(
-        f"[bold]{book.name}[/]{author}: {len(book.chapters)} chapter(s), "
-        f"{doing} with {why}; cast in {cast.path}",
-        highlight=False,
-    )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    plan.engine = engine
-    with Progress(*columns, console=err, transient=True) as bars:
-        progress = RichProgress(bars, len(plan.chapters))
-        job = build_book(
-            plan, get_engine(engine, workers=jobs), cast.voices(), progress, None, jobs
-        )
-        results = asyncio.run(job)
-    _warn_if_mixed(plan, engine)
-    plan.counts = progress.counts
-    return results
-
-
-def _whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bool) -> None:
-    from audiobook.wholebook import BookInfo, Part, join_mp3, write_m4b
-
-    parts = [Part(r.path, plan.book.chapter_title(r.chapter)) for r in results]
-    cover = plan.cover
-    info = BookInfo(
-        title=plan.book.name,
-        author=plan.book.author or UNKNOWN_AUTHOR,
-        cover=cover.data if cover else None,
-        cover_mime=cover.mime if cover else "image/jpeg",
-    )
-    name = plan.book_dir / safe_name(plan.book.name)
-    if mp3:
-        join_mp3(parts, name.with_suffix(".mp3"), info)
-        out.print(f"Whole book: {name.with_suffix('.mp3')} ({len(parts)} chapter markers)")
-    if m4b:
-        with err.status("Encoding the M4B (AAC) ..."):
-            write_m4b(parts, name.with_suffix(".m4b"), info)
-        out.print(f"Whole book: {name.with_suffix('.m4b')} ({len(parts)} chapters)")
-
-
-def _raise_if_failed(results: list[ChapterResult]) -> None:
-    failed = [r for r in results if r.error]
-    if failed:
-        raise AudiobookError(
-            f"{len(failed)} chapter(s) not made ({failed[0].error}); "
-            "finished segments are cached: rerun to resume"
-        )
-
-
-def _read_book(input_path: Path, config: Config) -> Book:
-    options = ScriptOptions(patterns=config.remove_patterns)
-    book = make_script(load(input_path), input_path.stem, options).book
-    if not any(c.segments or c.heading for c in book.chapters):
-        raise AudiobookError(f"{input_path}: no text to read")
-    return book
-
-
-def _warn_if_mixed(plan: BuildPlan, engine: str) -> None:
-    """Say so when the book's folder now holds chapters read by different engines."""
-    others = sorted(
-        {e for f in plan.book_dir.glob("*.mp3") if (e := read_engine(f)) and e != engine}
-    )
-    if others:
-        err.print(
-            f"[yellow]Note:[/] some chapters in {plan.book_dir} were read by the "
-            f"{', '.join(others)} engine and these by {engine}; "
-            f"rerun with --engine {others[0]} --refresh for one voice throughout.",
-            highlight=False,
-            soft_wrap=True,
-        )
+        workflow.whole_book(plan, results, single_file, m4b)
 
 
 @main.command("preview")
@@ -290,8 +160,15 @@ def preview_command(
     config_path: Path | None,
 ) -> None:
     """Hear one chapter of INPUT (or its first seconds) before building the whole book."""
+    from audiobook import workflow
+    from audiobook.build import BuildPlan
+    from audiobook.casting import cast_path, load_cast
+    from audiobook.listening import PLAYERS, play_file, write_preview_page
+    from audiobook.report import format_duration, show_cast
+    from audiobook.workflow import err, out
+
     config = load_config(config_path, input_path)
-    book = _read_book(input_path, config)
+    book = workflow.read_book(input_path, config)
     chosen = [c for c in book.chapters if c.order == chapter_number]
     if not chosen:
         raise AudiobookError(f"--chapter {chapter_number}: the book has {len(book.chapters)}")
@@ -305,8 +182,8 @@ def preview_command(
         folder_name="preview",
     )
     plan.chapter_path(chosen[0]).unlink(missing_ok=True)  # always render: the page needs timings
-    [result] = _synthesize(plan, engine, jobs, f"previewing chapter {chapter_number}")
-    _raise_if_failed([result])
+    [result] = workflow.synthesize(plan, engine, jobs, f"previewing chapter {chapter_number}")
+    workflow.raise_if_failed([result])
     out.print(f"Preview: {result.path} ({format_duration(result.duration_ms)})")
     cast = load_cast(cast_path(plan.book_dir, plan.engine), plan.engine)
     if cast is not None:
@@ -340,12 +217,18 @@ def podcast_command(
     config_path: Path | None,
 ) -> None:
     """Export one or more books as podcasts: chapter MP3s and a feed.xml per book."""
+    from audiobook import workflow
+    from audiobook.build import UNKNOWN_AUTHOR, BuildPlan
+    from audiobook.podcast import Episode, check_base_url, write_feed
+    from audiobook.tags import read_cover
+    from audiobook.workflow import out
+
     check_base_url(base_url)
     cover = read_cover(cover_path)
     books = []
     for input_path in input_paths:  # read them all first: a bad one stops before any work
         config = load_config(config_path, input_path)
-        books.append((_read_book(input_path, config), config))
+        books.append((workflow.read_book(input_path, config), config))
     for book, config in books:
         plan = BuildPlan(
             book=book,
@@ -355,8 +238,8 @@ def podcast_command(
             level=config.level,
             cover=cover,
         )
-        results = _synthesize(plan, engine, jobs, f"exporting {len(book.chapters)}")
-        _raise_if_failed(results)
+        results = workflow.synthesize(plan, engine, jobs, f"exporting {len(book.chapters)}")
+        workflow.raise_if_failed(results)
         episodes = [
             Episode(r.chapter.order, book.chapter_title(r.chapter), r.path, r.duration_ms)
             for r in results
@@ -382,7 +265,14 @@ def cast_command(
     input_path: Path, out_dir: Path, engine: str, reset: bool, config_path: Path | None
 ) -> None:
     """Show (and create or complete) the voices cast for INPUT's narrator and characters."""
-    book = _read_book(input_path, load_config(config_path, input_path))
+    from audiobook import workflow
+    from audiobook.build import BuildPlan
+    from audiobook.casting import prepare_cast
+    from audiobook.engines import choose_engine
+    from audiobook.report import show_cast
+    from audiobook.workflow import out
+
+    book = workflow.read_book(input_path, load_config(config_path, input_path))
     engine, _ = asyncio.run(choose_engine(engine, check=False))
     book_dir = BuildPlan(book=book, out_dir=out_dir, chapters=[]).book_dir
     cast = prepare_cast(book, book_dir, engine, reset=reset)
@@ -397,6 +287,11 @@ def cast_command(
 )
 def voices_command(engine: str | None) -> None:
     """List the voices a cast can use."""
+    from rich.console import Console
+
+    from audiobook.report import show_voices
+
+    out = Console()
     show_voices(out, [engine] if engine else list(ENGINES))
 
 
@@ -426,6 +321,13 @@ def script_command(
     config_path: Path | None,
 ) -> None:
     """Show how INPUT will be read: chapters, segments, speakers."""
+    from rich.console import Console
+
+    from audiobook.reading import load
+    from audiobook.report import script_json, show_removed, show_script
+    from audiobook.script import ScriptOptions, make_script
+
+    out = Console()
     options = ScriptOptions(
         patterns=load_config(config_path, input_path).remove_patterns,
         keep_traditional=keep_traditional,
@@ -447,35 +349,11 @@ def script_command(
         show_script(out, script, chapters)
 
 
-def _print_summary(
-    plan: BuildPlan, results: list[ChapterResult], wall: float, counts: dict[str, int]
-) -> None:
-    table = Table(title=str(plan.book_dir), title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("Chapter")
-    table.add_column("Length", justify="right")
-    table.add_column("File")
-    for r in results:
-        state = " (up to date)" if r.reused else ""
-        table.add_row(
-            str(r.chapter.order),
-            plan.book.chapter_title(r.chapter),
-            format_duration(r.duration_ms) if not r.error else "[red]failed[/]",
-            r.path.name + state if not r.error else "",
-        )
-    out.print(table)
-    audio = sum(r.duration_ms for r in results)
-    made = sum(not r.reused and not r.error for r in results)
-    out.print(
-        f"Wrote {made} of {len(results)} chapter file(s); "
-        f"audio {format_duration(audio)}, took {format_duration(int(wall * 1000))}; "
-        f"segments: {counts[SYNTHESIZED]} synthesized, {counts[CACHED]} from the cache"
-        + (f", {counts[FAILED]} failed." if counts[FAILED] else ".")
-    )
-
-
 def run() -> None:
     """Entry point with one-line errors instead of tracebacks."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
     try:
         main(standalone_mode=False)
     except click.exceptions.Abort:

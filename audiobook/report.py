@@ -1,16 +1,20 @@
-"""How a script is shown: the JSON interface and the coloured table."""
+"""How things are shown: the script's JSON interface and tables, casts, voices."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from audiobook.casting import OTHERS, Cast
-from audiobook.cleanup import Removal
 from audiobook.model import Book, Chapter
-from audiobook.script import Script
 from audiobook.voices import catalogue
+
+if TYPE_CHECKING:  # only for hints: importing the script stage loads jieba's models
+    from audiobook.cleanup import Removal
+    from audiobook.script import Script
 
 SPEAKER_COLOURS = [
     "cyan",
@@ -135,3 +139,9 @@ def show_voices(console: Console, engines: list[str]) -> None:
             )
             table.add_row(engine, name, voice.gender, voice.locale, offsets, voice.style)
     console.print(table)
+
+
+def format_duration(ms: int) -> str:
+    seconds = round(ms / 1000)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

@@ -1,0 +1,170 @@
+"""What the commands do once their options are read: read the book, pick the engine and
+cast it, synthesize with progress bars, and report. The command line (``cli.py``) only
+parses options and calls these."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from audiobook.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
+from audiobook.casting import prepare_cast
+from audiobook.config import Config
+from audiobook.engines import choose_engine, get_engine
+from audiobook.errors import AudiobookError
+from audiobook.files import safe_name
+from audiobook.model import Book
+from audiobook.reading import load
+from audiobook.report import format_duration
+from audiobook.runner import CACHED, FAILED, SYNTHESIZED
+from audiobook.script import ScriptOptions, make_script
+from audiobook.tags import read_engine
+
+err = Console(stderr=True)
+out = Console()
+
+
+class RichProgress:
+    """Two bars: chapters finished, and segments with how each was obtained."""
+
+    def __init__(self, progress: Progress, chapter_count: int) -> None:
+        self.progress = progress
+        self.counts = {CACHED: 0, SYNTHESIZED: 0, FAILED: 0}
+        self.chapters = progress.add_task("Chapters", total=chapter_count)
+        self.segments = progress.add_task(self._describe(), total=0)
+
+    def _describe(self) -> str:
+        c = self.counts
+        failed = f", [red]{c[FAILED]} failed[/]" if c[FAILED] else ""
+        return f"Segments: {c[SYNTHESIZED]} new, {c[CACHED]} cached{failed}"
+
+    def segments_planned(self, count: int) -> None:
+        self.progress.update(self.segments, total=count)
+
+    def segment_finished(self, how: str) -> None:
+        self.counts[how] += 1
+        self.progress.update(self.segments, advance=1, description=self._describe())
+
+    def chapter_done(self, result: ChapterResult) -> None:
+        self.progress.advance(self.chapters)
+
+
+def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> list[ChapterResult]:
+    """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
+    engine, why = asyncio.run(choose_engine(engine))
+    cast = prepare_cast(plan.book, plan.book_dir, engine)
+    book = plan.book
+    author = f" by {book.author}" if book.author else ""
+    err.print(
+        f"[bold]{book.name}[/]{author}: {len(book.chapters)} chapter(s), "
+        f"{doing} with {why}; cast in {cast.path}",
+        highlight=False,
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    plan.engine = engine
+    with Progress(*columns, console=err, transient=True) as bars:
+        progress = RichProgress(bars, len(plan.chapters))
+        job = build_book(
+            plan, get_engine(engine, workers=jobs), cast.voices(), progress, None, jobs
+        )
+        results = asyncio.run(job)
+    _warn_if_mixed(plan, engine)
+    plan.counts = progress.counts
+    return results
+
+
+def whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bool) -> None:
+    from audiobook.wholebook import BookInfo, Part, join_mp3, write_m4b
+
+    parts = [Part(r.path, plan.book.chapter_title(r.chapter)) for r in results]
+    cover = plan.cover
+    info = BookInfo(
+        title=plan.book.name,
+        author=plan.book.author or UNKNOWN_AUTHOR,
+        cover=cover.data if cover else None,
+        cover_mime=cover.mime if cover else "image/jpeg",
+    )
+    name = plan.book_dir / safe_name(plan.book.name)
+    if mp3:
+        join_mp3(parts, name.with_suffix(".mp3"), info)
+        out.print(f"Whole book: {name.with_suffix('.mp3')} ({len(parts)} chapter markers)")
+    if m4b:
+        with err.status("Encoding the M4B (AAC) ..."):
+            write_m4b(parts, name.with_suffix(".m4b"), info)
+        out.print(f"Whole book: {name.with_suffix('.m4b')} ({len(parts)} chapters)")
+
+
+def raise_if_failed(results: list[ChapterResult]) -> None:
+    failed = [r for r in results if r.error]
+    if failed:
+        raise AudiobookError(
+            f"{len(failed)} chapter(s) not made ({failed[0].error}); "
+            "finished segments are cached: rerun to resume"
+        )
+
+
+def read_book(input_path: Path, config: Config) -> Book:
+    options = ScriptOptions(patterns=config.remove_patterns)
+    book = make_script(load(input_path), input_path.stem, options).book
+    if not any(c.segments or c.heading for c in book.chapters):
+        raise AudiobookError(f"{input_path}: no text to read")
+    return book
+
+
+def _warn_if_mixed(plan: BuildPlan, engine: str) -> None:
+    """Say so when the book's folder now holds chapters read by different engines."""
+    others = sorted(
+        {e for f in plan.book_dir.glob("*.mp3") if (e := read_engine(f)) and e != engine}
+    )
+    if others:
+        err.print(
+            f"[yellow]Note:[/] some chapters in {plan.book_dir} were read by the "
+            f"{', '.join(others)} engine and these by {engine}; "
+            f"rerun with --engine {others[0]} --refresh for one voice throughout.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def print_summary(
+    plan: BuildPlan, results: list[ChapterResult], wall: float, counts: dict[str, int]
+) -> None:
+    table = Table(title=str(plan.book_dir), title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Chapter")
+    table.add_column("Length", justify="right")
+    table.add_column("File")
+    for r in results:
+        state = " (up to date)" if r.reused else ""
+        table.add_row(
+            str(r.chapter.order),
+            plan.book.chapter_title(r.chapter),
+            format_duration(r.duration_ms) if not r.error else "[red]failed[/]",
+            r.path.name + state if not r.error else "",
+        )
+    out.print(table)
+    audio = sum(r.duration_ms for r in results)
+    made = sum(not r.reused and not r.error for r in results)
+    out.print(
+        f"Wrote {made} of {len(results)} chapter file(s); "
+        f"audio {format_duration(audio)}, took {format_duration(int(wall * 1000))}; "
+        f"segments: {counts[SYNTHESIZED]} synthesized, {counts[CACHED]} from the cache"
+        + (f", {counts[FAILED]} failed." if counts[FAILED] else ".")
+    )
