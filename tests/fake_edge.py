@@ -98,7 +98,7 @@ def synthesize(
 
     digest = hashlib.sha256(f"{voice}|{pitch}".encode()).digest()
     f0 = 100.0 + digest[0] % 120 + _signed(pitch)
-    freq = np.empty(n)
+    freq = np.full(n, f0)  # the last slot may round short: no uninitialised values
     env = np.zeros(n)
     for i, ch in enumerate(chars):
         a, b = int(i * slot), int((i + 1) * slot)
