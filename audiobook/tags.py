@@ -6,6 +6,7 @@ sizes wrongly, and 2.3 is what most players read best.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,22 @@ def write_tags(path: Path, tags: ChapterTags) -> None:
             )
         )
     id3.save(path, v2_version=3)
+    _put_chapters_in_order(path)
+
+
+def _put_chapters_in_order(path: Path) -> None:
+    """Rewrite the tag at the start of ``path`` with its chapter frames in order (same
+    size: the frames only change places)."""
+    with open(path, "r+b") as file:
+        header = file.read(10)
+        if len(header) < 10 or header[:3] != b"ID3":
+            return
+        size = (header[6] << 21) | (header[7] << 14) | (header[8] << 7) | header[9]
+        tag = header + file.read(size)
+        fixed = chapters_in_order(tag)
+        if fixed != tag and len(fixed) == len(tag):
+            file.seek(0)
+            file.write(fixed)
 
 
 def read_source_key(path: Path) -> str | None:
@@ -126,3 +143,52 @@ def _read_text(path: Path, key: str) -> str | None:
     except Exception:  # a missing, truncated or foreign file: treat as not built
         return None
     return str(frame.text[0]) if frame else None
+
+
+def chapters_in_order(tag: bytes) -> bytes:
+    """The same ID3v2.3 tag with its CTOC and CHAP frames in book order.
+
+    mutagen sorts frames by size when it saves, so CHAP frames land in the order of their
+    title lengths; ffmpeg (and players built on it) list chapters in frame order, not by
+    start time or by the CTOC. Frames are reordered as whole byte blocks, so every frame is
+    still exactly as mutagen wrote it. Anything unexpected leaves the tag as it was."""
+    if len(tag) < 10 or tag[:3] != b"ID3" or tag[3] != 3 or tag[5] != 0:
+        return tag  # only a plain v2.3 tag (no unsynchronisation, no extended header)
+    end = 10 + ((tag[6] << 21) | (tag[7] << 14) | (tag[8] << 7) | tag[9])
+    pos = 10
+    others: list[bytes] = []
+    pictures: list[bytes] = []
+    chapters: list[tuple[int, bytes]] = []
+    tocs: list[tuple[tuple[int, int], bytes]] = []
+    while pos + 10 <= end and tag[pos] != 0:  # a zero byte starts the padding
+        size = struct.unpack_from(">I", tag, pos + 4)[0]
+        frame = tag[pos : pos + 10 + size]
+        if len(frame) != 10 + size:
+            return tag
+        frame_id = frame[:4]
+        element_id = frame[10:].split(b"\0", 1)[0].decode("latin-1")
+        if frame_id == b"CHAP" and element_id[3:].isdigit():
+            chapters.append((int(element_id[3:]), frame))
+        elif frame_id == b"CTOC":
+            tocs.append((_toc_order(element_id), frame))
+        elif frame_id == b"APIC":
+            pictures.append(frame)  # big: last, so small fields are found early
+        else:
+            others.append(frame)
+        pos += 10 + size
+    frames = [
+        *others,
+        *(frame for _, frame in sorted(tocs)),
+        *(frame for _, frame in sorted(chapters)),
+        *pictures,
+    ]
+    body = b"".join(frames)
+    return tag[:10] + body + tag[pos:end]  # pos..end is the padding
+
+
+def _toc_order(element_id: str) -> tuple[int, int]:
+    """The top-level CTOC first, then the others as _tocs named them (toc0.., toc1_0..)."""
+    if element_id == "toc":
+        return (-1, 0)
+    depth, _, index = element_id[3:].rpartition("_")
+    return (int(depth or 0), int(index or 0))

@@ -27,6 +27,7 @@ from typing import BinaryIO
 from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TCON, TIT2, TLAN, TPE1, CTOCFlags
 
 from audiobook.errors import AudiobookError
+from audiobook.tags import chapters_in_order
 
 
 @dataclass(frozen=True)
@@ -329,56 +330,7 @@ def _render_tag(info: BookInfo, markers: list[tuple[int, str]], total_ms: int) -
     # A fixed padding keeps the tag size independent of the file it goes in front of
     # (mutagen's default padding depends on the size of the audio after it).
     id3.save(buffer, v2_version=3, v1=0, padding=lambda _info: TAG_PADDING)
-    return _chapters_in_order(buffer.getvalue())
-
-
-def _chapters_in_order(tag: bytes) -> bytes:
-    """The same ID3v2.3 tag with its CTOC and CHAP frames in book order.
-
-    mutagen sorts frames by size when it saves, so CHAP frames land in the order of their
-    title lengths; ffmpeg (and players built on it) list chapters in frame order, not by
-    start time or by the CTOC. Frames are reordered as whole byte blocks, so every frame is
-    still exactly as mutagen wrote it. Anything unexpected leaves the tag as it was."""
-    if len(tag) < 10 or tag[:3] != b"ID3" or tag[3] != 3 or tag[5] != 0:
-        return tag  # only a plain v2.3 tag (no unsynchronisation, no extended header)
-    end = 10 + ((tag[6] << 21) | (tag[7] << 14) | (tag[8] << 7) | tag[9])
-    pos = 10
-    others: list[bytes] = []
-    pictures: list[bytes] = []
-    chapters: list[tuple[int, bytes]] = []
-    tocs: list[tuple[tuple[int, int], bytes]] = []
-    while pos + 10 <= end and tag[pos] != 0:  # a zero byte starts the padding
-        size = struct.unpack_from(">I", tag, pos + 4)[0]
-        frame = tag[pos : pos + 10 + size]
-        if len(frame) != 10 + size:
-            return tag
-        frame_id = frame[:4]
-        element_id = frame[10:].split(b"\0", 1)[0].decode("latin-1")
-        if frame_id == b"CHAP" and element_id[3:].isdigit():
-            chapters.append((int(element_id[3:]), frame))
-        elif frame_id == b"CTOC":
-            tocs.append((_toc_order(element_id), frame))
-        elif frame_id == b"APIC":
-            pictures.append(frame)  # big: last, so small fields are found early
-        else:
-            others.append(frame)
-        pos += 10 + size
-    frames = [
-        *others,
-        *(frame for _, frame in sorted(tocs)),
-        *(frame for _, frame in sorted(chapters)),
-        *pictures,
-    ]
-    body = b"".join(frames)
-    return tag[:10] + body + tag[pos:end]  # pos..end is the padding
-
-
-def _toc_order(element_id: str) -> tuple[int, int]:
-    """The top-level CTOC first, then the others as _tocs named them (toc0.., toc1_0..)."""
-    if element_id == "toc":
-        return (-1, 0)
-    depth, _, index = element_id[3:].rpartition("_")
-    return (int(depth or 0), int(index or 0))
+    return chapters_in_order(buffer.getvalue())
 
 
 def _tocs(chapter_ids: list[str], book_title: str) -> list[CTOC]:

@@ -52,7 +52,7 @@ def ffmpeg_chapters(path: Path) -> list[tuple[float, str]]:
         elif line.startswith("title=") and start is not None:
             chapters.append((start, line[6:]))
             start = None
-    return sorted(chapters)
+    return chapters  # in the order ffmpeg lists them, which is the order of the frames
 
 
 class Quiet:
@@ -141,7 +141,10 @@ def test_chapter_selection_and_changed_text(tmp_path: Path) -> None:
 
 
 def test_markers_at_paragraphs_after_the_interval(tmp_path: Path) -> None:
-    text = "第一章 长章\n" + "\n".join(f"第{i}段的开头，后面还有一些话。" for i in range(1, 7))
+    # paragraph openings of falling length: mutagen would write their frames shortest first
+    text = "第一章 长章\n" + "\n".join(
+        f"第{i}段{'的' * (7 - i)}开头，后面还有一些话。" for i in range(1, 7)
+    )
     book = book_from_text(text, "x")
     plan = BuildPlan(book=book, out_dir=tmp_path, chapters=book.chapters, marker_every_ms=5000)
     voices = draw_cast(book, "local").voices()
@@ -151,12 +154,14 @@ def test_markers_at_paragraphs_after_the_interval(tmp_path: Path) -> None:
     titles = [str(c.sub_frames["TIT2"]) for c in chaps]
     assert titles[0] == "长章"
     assert len(chaps) >= 3
-    assert all(t.endswith("段的开头…") for t in titles[1:])
+    assert all(t.endswith("的开头…") for t in titles[1:])
     starts = [c.start_time for c in chaps]
     assert all(b - a >= 5000 for a, b in itertools.pairwise(starts))
     assert [c.end_time for c in chaps[:-1]] == starts[1:]
     assert chaps[-1].end_time == result.duration_ms
-    assert ffmpeg_chapters(result.path)[1][1] == titles[1]
+    listed = ffmpeg_chapters(result.path)
+    assert [title for _, title in listed] == titles  # in order, whatever their lengths
+    assert [start for start, _ in listed] == sorted(start for start, _ in listed)
 
 
 def test_seed_chapter_000(tmp_path: Path) -> None:
