@@ -25,7 +25,7 @@ config_option = click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
-    help="A TOML file with [cleanup] remove = [regex, ...] (default: audiobook.toml).",
+    help="A TOML file with [cleanup], [pauses], [loudness] (default: audiobook.toml).",
 )
 output_option = click.option(
     "-o",
