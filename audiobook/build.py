@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from mutagen.id3 import ID3, TALB, TPE1, TRCK
-
 from audiobook.audio import BIT_RATE_KBPS, Mp3Writer
 from audiobook.cache import SegmentCache, segment_key
 from audiobook.casting import voice_for
@@ -30,7 +28,7 @@ from audiobook.render import Cue, Line, RawChapter, lay_out
 from audiobook.runner import Job, RetryPolicy, Runner, SegmentFailed
 from audiobook.sentences import split_sentences
 from audiobook.subtitles import lrc, srt
-from audiobook.tags import ChapterTags, Cover, read_source_key, write_tags
+from audiobook.tags import ChapterTags, Cover, read_source_key, update_book_tags, write_tags
 from audiobook.voices import Voice
 
 UNKNOWN_AUTHOR = "佚名"
@@ -290,11 +288,10 @@ def _tags(
 
 
 def _retag_existing(plan: BuildPlan, chapter: Chapter, path: Path) -> int:
-    """Refresh the book-level tags of an up-to-date file (the book may have gained
-    chapters since) and return its duration from its chapter frames."""
-    id3 = ID3(path)
-    id3.setall("TRCK", [TRCK(encoding=3, text=[f"{chapter.order}/{len(plan.book.chapters)}"])])
-    id3.setall("TALB", [TALB(encoding=3, text=[plan.book.name])])
-    id3.setall("TPE1", [TPE1(encoding=3, text=[plan.book.author or UNKNOWN_AUTHOR])])
-    id3.save(path, v2_version=3)
-    return max((f.end_time for f in id3.getall("CHAP")), default=0)
+    return update_book_tags(
+        path,
+        track=chapter.order,
+        total=len(plan.book.chapters),
+        album=plan.book.name,
+        artist=plan.book.author or UNKNOWN_AUTHOR,
+    )

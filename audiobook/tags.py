@@ -24,6 +24,7 @@ from mutagen.id3 import (
     TSSE,
     TXXX,
     CTOCFlags,
+    Frames,
 )
 
 from audiobook import __version__
@@ -111,6 +112,20 @@ def write_tags(path: Path, tags: ChapterTags) -> None:
         )
     id3.save(path, v2_version=3)
     _put_chapters_in_order(path)
+
+
+def update_book_tags(path: Path, *, track: int, total: int, album: str, artist: str) -> int:
+    """Bring an existing chapter file's book-level tags up to date (the book may have
+    gained chapters since) without touching it if they are; returns its duration."""
+    id3 = ID3(path)
+    wanted = {"TRCK": f"{track}/{total}", "TALB": album, "TPE1": artist}
+    stale = {key: text for key, text in wanted.items() if str(id3.get(key, "")) != text}
+    for key, text in stale.items():
+        id3.setall(key, [Frames[key](encoding=3, text=[text])])
+    if stale:
+        id3.save(path, v2_version=3)
+        _put_chapters_in_order(path)
+    return max((frame.end_time for frame in id3.getall("CHAP")), default=0)
 
 
 def _put_chapters_in_order(path: Path) -> None:

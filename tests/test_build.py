@@ -118,12 +118,14 @@ def test_rerun_reuses_finished_chapters(built) -> None:
     work, _ = built
     path = work / "out" / "测试小说" / "0002 继续.mp3"
     before = MP3(path).info.length
+    content = path.read_bytes()
     started = time.perf_counter()
     result = run_cli("build", "book.txt", "-o", "out", cwd=work)
     assert result.returncode == 0, result.stderr
     assert "Wrote 0 of 2" in result.stdout
     assert result.stdout.count("up to date") == 2
     assert MP3(path).info.length == before
+    assert path.read_bytes() == content  # an up-to-date file is not even rewritten
     assert time.perf_counter() - started < 60
 
 
