@@ -171,7 +171,9 @@ def preview_command(
     book = workflow.read_book(input_path, config)
     chosen = [c for c in book.chapters if c.order == chapter_number]
     if not chosen:
-        raise AudiobookError(f"--chapter {chapter_number}: the book has {len(book.chapters)}")
+        raise AudiobookError(
+            f"--chapter {chapter_number}: the book has {len(book.chapters)} chapter(s)"
+        )
     plan = BuildPlan(
         book=book,
         out_dir=out_dir,
