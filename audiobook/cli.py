@@ -114,7 +114,6 @@ def build_command(
 ) -> None:
     """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
     from audiobook import workflow
-    from audiobook.build import BuildPlan
     from audiobook.tags import read_cover
 
     started = time.perf_counter()
@@ -122,14 +121,8 @@ def build_command(
     book = workflow.read_book(input_path, config)
     orders = parse_selection(selection, len(book.chapters))
     chosen = [c for c in book.chapters if c.order in orders]
-    plan = BuildPlan(
-        book=book,
-        out_dir=out_dir,
-        chapters=chosen,
-        pauses=config.pauses,
-        level=config.level,
-        refresh=refresh,
-        cover=read_cover(cover_path),
+    plan = workflow.make_plan(
+        book, out_dir, chosen, config, refresh=refresh, cover=read_cover(cover_path)
     )
     results = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
     workflow.print_summary(plan, results, time.perf_counter() - started, plan.counts)
@@ -161,7 +154,6 @@ def preview_command(
 ) -> None:
     """Hear one chapter of INPUT (or its first seconds) before building the whole book."""
     from audiobook import workflow
-    from audiobook.build import BuildPlan
     from audiobook.casting import cast_path, load_cast
     from audiobook.listening import PLAYERS, play_file, write_preview_page
     from audiobook.report import format_duration, show_cast
@@ -174,14 +166,9 @@ def preview_command(
         raise AudiobookError(
             f"--chapter {chapter_number}: the book has {len(book.chapters)} chapter(s)"
         )
-    plan = BuildPlan(
-        book=book,
-        out_dir=out_dir,
-        chapters=chosen,
-        pauses=config.pauses,
-        level=config.level,
-        limit_ms=seconds * 1000 if seconds else None,
-        folder_name="preview",
+    limit_ms = seconds * 1000 if seconds else None
+    plan = workflow.make_plan(
+        book, out_dir, chosen, config, limit_ms=limit_ms, folder_name="preview"
     )
     plan.chapter_path(chosen[0]).unlink(missing_ok=True)  # always render: the page needs timings
     [result] = workflow.synthesize(plan, engine, jobs, f"previewing chapter {chapter_number}")
@@ -220,7 +207,7 @@ def podcast_command(
 ) -> None:
     """Export one or more books as podcasts: chapter MP3s and a feed.xml per book."""
     from audiobook import workflow
-    from audiobook.build import UNKNOWN_AUTHOR, BuildPlan
+    from audiobook.build import UNKNOWN_AUTHOR
     from audiobook.podcast import Episode, check_base_url, write_feed
     from audiobook.tags import read_cover
     from audiobook.workflow import out
@@ -232,14 +219,7 @@ def podcast_command(
         config = load_config(config_path, input_path)
         books.append((workflow.read_book(input_path, config), config))
     for book, config in books:
-        plan = BuildPlan(
-            book=book,
-            out_dir=out_dir,
-            chapters=book.chapters,
-            pauses=config.pauses,
-            level=config.level,
-            cover=cover,
-        )
+        plan = workflow.make_plan(book, out_dir, book.chapters, config, cover=cover)
         results = workflow.synthesize(plan, engine, jobs, f"exporting {len(book.chapters)}")
         workflow.raise_if_failed(results)
         episodes = [

@@ -134,10 +134,7 @@ def show_voices(console: Console, engines: list[str]) -> None:
         table.add_column(column, no_wrap=column != "Style")
     for engine in engines:
         for name, voice in catalogue(engine).items():
-            offsets = " ".join(
-                t for t, v in ((voice.rate_text, voice.rate), (voice.pitch_text, voice.pitch)) if v
-            )
-            table.add_row(engine, name, voice.gender, voice.locale, offsets, voice.style)
+            table.add_row(engine, name, voice.gender, voice.locale, voice.offsets_text, voice.style)
     console.print(table)
 
 

@@ -55,9 +55,14 @@ class Voice:
     def shifted(self, rate: int = 0, pitch: int = 0) -> Voice:
         return replace(self, rate=self.rate + rate, pitch=self.pitch + pitch)
 
+    @property
+    def offsets_text(self) -> str:
+        """ "-6% -36Hz", leaving out offsets that are zero."""
+        pairs = ((self.rate_text, self.rate), (self.pitch_text, self.pitch))
+        return " ".join(text for text, value in pairs if value)
+
     def describe(self) -> str:
-        offsets = [t for t, v in ((self.rate_text, self.rate), (self.pitch_text, self.pitch)) if v]
-        return " ".join([self.id, *offsets])
+        return f"{self.id} {self.offsets_text}".strip()
 
 
 def parse_offset(text: object, unit: str, where: str) -> int:

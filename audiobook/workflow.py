@@ -60,6 +60,18 @@ class RichProgress:
         self.progress.advance(self.chapters)
 
 
+def make_plan(book: Book, out_dir: Path, chapters: list, config: Config, **options) -> BuildPlan:
+    """The plan for ``chapters`` of ``book`` with the pauses and loudness of ``config``."""
+    return BuildPlan(
+        book=book,
+        out_dir=out_dir,
+        chapters=chapters,
+        pauses=config.pauses,
+        level=config.level,
+        **options,
+    )
+
+
 def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> list[ChapterResult]:
     """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
     engine, why = asyncio.run(choose_engine(engine))
