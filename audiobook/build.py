@@ -65,8 +65,6 @@ class BuildPlan:
     cover: Cover | None = None
     limit_ms: int | None = None  # stop each chapter after this much (previews)
     folder_name: str = ""  # chapter files in this folder of the book's folder (previews)
-    engine: str = ""  # set when the engine is chosen
-    counts: dict[str, int] = field(default_factory=dict)  # segments by how they were obtained
 
     @property
     def book_dir(self) -> Path:

@@ -124,8 +124,9 @@ def build_command(
     plan = workflow.make_plan(
         book, out_dir, chosen, config, refresh=refresh, cover=read_cover(cover_path)
     )
-    results = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
-    workflow.print_summary(plan, results, time.perf_counter() - started, plan.counts)
+    done = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
+    results = done.results
+    workflow.print_summary(plan, results, time.perf_counter() - started, done.counts)
     workflow.raise_if_failed(results)
     if single_file or m4b:
         workflow.whole_book(plan, results, single_file, m4b)
@@ -154,7 +155,6 @@ def preview_command(
 ) -> None:
     """Hear one chapter of INPUT (or its first seconds) before building the whole book."""
     from audiobook import workflow
-    from audiobook.casting import cast_path, load_cast
     from audiobook.listening import PLAYERS, play_file, write_preview_page
     from audiobook.report import format_duration, show_cast
     from audiobook.workflow import err, out
@@ -171,12 +171,12 @@ def preview_command(
         book, out_dir, chosen, config, limit_ms=limit_ms, folder_name="preview"
     )
     plan.chapter_path(chosen[0]).unlink(missing_ok=True)  # always render: the page needs timings
-    [result] = workflow.synthesize(plan, engine, jobs, f"previewing chapter {chapter_number}")
+    done = workflow.synthesize(plan, engine, jobs, f"previewing chapter {chapter_number}")
+    [result] = done.results
+    cast = done.cast
     workflow.raise_if_failed([result])
     out.print(f"Preview: {result.path} ({format_duration(result.duration_ms)})")
-    cast = load_cast(cast_path(plan.book_dir, plan.engine), plan.engine)
-    if cast is not None:
-        show_cast(out, cast, book)
+    show_cast(out, cast, book)
     if with_html:
         page = result.path.with_suffix(".html")
         write_preview_page(page, plan, result, cast)
@@ -220,7 +220,7 @@ def podcast_command(
         books.append((workflow.read_book(input_path, config), config))
     for book, config in books:
         plan = workflow.make_plan(book, out_dir, book.chapters, config, cover=cover)
-        results = workflow.synthesize(plan, engine, jobs, f"exporting {len(book.chapters)}")
+        results = workflow.synthesize(plan, engine, jobs, f"exporting {len(book.chapters)}").results
         workflow.raise_if_failed(results)
         episodes = [
             Episode(r.chapter.order, book.chapter_title(r.chapter), r.path, r.duration_ms)

@@ -24,10 +24,8 @@ PLAYERS = (
 )
 
 
-def write_preview_page(
-    page: Path, plan: BuildPlan, result: ChapterResult, cast: Cast | None
-) -> None:
-    voices = cast.voices() if cast else {}
+def write_preview_page(page: Path, plan: BuildPlan, result: ChapterResult, cast: Cast) -> None:
+    voices = cast.voices()
     lines = []
     for cue in result.cues:
         speaker = (cue.speaker or UNKNOWN_SPEAKER) if cue.speech else None

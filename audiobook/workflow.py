@@ -5,6 +5,7 @@ parses options and calls these."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -19,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from audiobook.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
-from audiobook.casting import prepare_cast
+from audiobook.casting import Cast, prepare_cast
 from audiobook.config import Config
 from audiobook.engines import choose_engine, get_engine
 from audiobook.errors import AudiobookError
@@ -72,7 +73,14 @@ def make_plan(book: Book, out_dir: Path, chapters: list, config: Config, **optio
     )
 
 
-def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> list[ChapterResult]:
+@dataclass
+class Synthesis:
+    results: list[ChapterResult]
+    cast: Cast  # the cast that was used
+    counts: dict[str, int]  # segments by how they were obtained
+
+
+def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Synthesis:
     """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
     engine, why = asyncio.run(choose_engine(engine))
     cast = prepare_cast(plan.book, plan.book_dir, engine)
@@ -90,7 +98,6 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> li
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    plan.engine = engine
     with Progress(*columns, console=err, transient=True) as bars:
         progress = RichProgress(bars, len(plan.chapters))
         job = build_book(
@@ -98,8 +105,7 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> li
         )
         results = asyncio.run(job)
     _warn_if_mixed(plan, engine)
-    plan.counts = progress.counts
-    return results
+    return Synthesis(results, cast, progress.counts)
 
 
 def whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bool) -> None:
