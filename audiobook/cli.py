@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from audiobook.config import load_config
-from audiobook.engines import ENGINES
 from audiobook.errors import AudiobookError
+from audiobook.speech.engines import ENGINES
 
 # The heavy stages (jieba's models, scipy, the voices) are imported inside the commands that
 # need them, so that `--help` and `voices` answer at once.
@@ -114,7 +114,7 @@ def build_command(
 ) -> None:
     """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
     from audiobook import workflow
-    from audiobook.tags import read_cover
+    from audiobook.audio.tags import read_cover
 
     started = time.perf_counter()
     config = load_config(config_path, input_path)
@@ -155,7 +155,7 @@ def preview_command(
 ) -> None:
     """Hear one chapter of INPUT (or its first seconds) before building the whole book."""
     from audiobook import workflow
-    from audiobook.listening import PLAYERS, play_file, write_preview_page
+    from audiobook.export.preview import PLAYERS, play_file, write_preview_page
     from audiobook.report import format_duration, show_cast
     from audiobook.workflow import err, out
 
@@ -207,9 +207,9 @@ def podcast_command(
 ) -> None:
     """Export one or more books as podcasts: chapter MP3s and a feed.xml per book."""
     from audiobook import workflow
-    from audiobook.build import UNKNOWN_AUTHOR
-    from audiobook.podcast import Episode, check_base_url, write_feed
-    from audiobook.tags import read_cover
+    from audiobook.audio.build import UNKNOWN_AUTHOR
+    from audiobook.audio.tags import read_cover
+    from audiobook.export.podcast import Episode, check_base_url, write_feed
     from audiobook.workflow import out
 
     check_base_url(base_url)
@@ -248,10 +248,10 @@ def cast_command(
 ) -> None:
     """Show (and create or complete) the voices cast for INPUT's narrator and characters."""
     from audiobook import workflow
-    from audiobook.build import BuildPlan
-    from audiobook.casting import prepare_cast
-    from audiobook.engines import choose_engine
+    from audiobook.audio.build import BuildPlan
+    from audiobook.cast.casting import prepare_cast
     from audiobook.report import show_cast
+    from audiobook.speech.engines import choose_engine
     from audiobook.workflow import out
 
     book = workflow.read_book(input_path, load_config(config_path, input_path))
@@ -305,9 +305,9 @@ def script_command(
     """Show how INPUT will be read: chapters, segments, speakers."""
     from rich.console import Console
 
-    from audiobook.reading import load
     from audiobook.report import script_json, show_removed, show_script
-    from audiobook.script import ScriptOptions, make_script
+    from audiobook.text.reading import load
+    from audiobook.text.script import ScriptOptions, make_script
 
     out = Console()
     options = ScriptOptions(

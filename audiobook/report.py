@@ -8,13 +8,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from audiobook.casting import OTHERS, Cast
+from audiobook.cast.casting import OTHERS, Cast
+from audiobook.cast.voices import catalogue
 from audiobook.model import Book, Chapter
-from audiobook.voices import catalogue
 
 if TYPE_CHECKING:  # only for hints: importing the script stage loads jieba's models
-    from audiobook.cleanup import Removal
-    from audiobook.script import Script
+    from audiobook.text.cleanup import Removal
+    from audiobook.text.script import Script
 
 SPEAKER_COLOURS = [
     "cyan",

@@ -19,18 +19,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from audiobook.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
-from audiobook.casting import Cast, prepare_cast
+from audiobook.audio.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
+from audiobook.audio.tags import read_engine
+from audiobook.cast.casting import Cast, prepare_cast
 from audiobook.config import Config
-from audiobook.engines import choose_engine, get_engine
 from audiobook.errors import AudiobookError
 from audiobook.files import safe_name
 from audiobook.model import Book
-from audiobook.reading import load
 from audiobook.report import format_duration
-from audiobook.runner import CACHED, FAILED, SYNTHESIZED
-from audiobook.script import ScriptOptions, make_script
-from audiobook.tags import read_engine
+from audiobook.speech.engines import choose_engine, get_engine
+from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED
+from audiobook.text.reading import load
+from audiobook.text.script import ScriptOptions, make_script
 
 err = Console(stderr=True)
 out = Console()
@@ -109,7 +109,7 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
 
 
 def whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bool) -> None:
-    from audiobook.wholebook import BookInfo, Part, join_mp3, write_m4b
+    from audiobook.export.wholebook import BookInfo, Part, join_mp3, write_m4b
 
     parts = [Part(r.path, plan.book.chapter_title(r.chapter)) for r in results]
     cover = plan.cover

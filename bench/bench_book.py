@@ -72,12 +72,12 @@ def main() -> None:
     parser.add_argument("--chapters", type=int, help="only the first N chapters")
     args = parser.parse_args()
 
-    from audiobook.build import BuildPlan, build_book
-    from audiobook.cache import SegmentCache
-    from audiobook.casting import draw_cast
-    from audiobook.engines import get_engine
-    from audiobook.reading import load
-    from audiobook.script import make_script
+    from audiobook.audio.build import BuildPlan, build_book
+    from audiobook.cast.casting import draw_cast
+    from audiobook.speech.cache import SegmentCache
+    from audiobook.speech.engines import get_engine
+    from audiobook.text.reading import load
+    from audiobook.text.script import make_script
 
     started = time.perf_counter()
     book = make_script(load(BOOK), BOOK.stem).book

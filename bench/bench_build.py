@@ -31,14 +31,14 @@ class Silent:
 def measure(text_path: Path, workers: int | None) -> dict:
     import asyncio
 
-    from audiobook.audio import decode
-    from audiobook.build import BuildPlan, build_book, chapter_lines
-    from audiobook.cache import SegmentCache
-    from audiobook.casting import draw_cast
-    from audiobook.engines import get_engine
-    from audiobook.reading import load
-    from audiobook.runner import Runner
-    from audiobook.script import make_script
+    from audiobook.audio.build import BuildPlan, build_book, chapter_lines
+    from audiobook.audio.clips import decode
+    from audiobook.cast.casting import draw_cast
+    from audiobook.speech.cache import SegmentCache
+    from audiobook.speech.engines import get_engine
+    from audiobook.speech.runner import Runner
+    from audiobook.text.reading import load
+    from audiobook.text.script import make_script
 
     started = time.perf_counter()
     book = make_script(load(text_path), fallback_title=text_path.stem).book

@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from audiobook.cache import SegmentCache, segment_key  # noqa: E402
-from audiobook.engines import Speech  # noqa: E402
-from audiobook.engines.edge import EdgeEngine  # noqa: E402
-from audiobook.runner import Job, Runner  # noqa: E402
-from audiobook.voices import catalogue  # noqa: E402
+from audiobook.cast.voices import catalogue  # noqa: E402
+from audiobook.speech.cache import SegmentCache, segment_key  # noqa: E402
+from audiobook.speech.engines import Speech  # noqa: E402
+from audiobook.speech.engines.edge import EdgeEngine  # noqa: E402
+from audiobook.speech.runner import Job, Runner  # noqa: E402
 from tests.fake_edge import FakeEdgeServer  # noqa: E402
 
 VOICE = catalogue("edge")["zh-CN-XiaoxiaoNeural"]

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 sys.path.insert(0, str(ROOT))
 
-from audiobook.evaluation import Score, evaluate, gold_sets  # noqa: E402
-from audiobook.reading import load  # noqa: E402
-from audiobook.script import make_script  # noqa: E402
+from audiobook.text.evaluation import Score, evaluate, gold_sets  # noqa: E402
+from audiobook.text.reading import load  # noqa: E402
+from audiobook.text.script import make_script  # noqa: E402
 
 
 def main() -> None:

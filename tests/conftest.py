@@ -31,7 +31,7 @@ def offline_world(tmp_path_factory):
 @pytest.fixture(scope="session")
 def engine():
     """The real offline voice, loaded once for the whole run."""
-    from audiobook.engines.offline import OfflineEngine
+    from audiobook.speech.engines.offline import OfflineEngine
 
     voice = OfflineEngine(threads=2)
     voice.load()

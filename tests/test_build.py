@@ -15,12 +15,12 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from audiobook.build import BuildPlan, build_book
-from audiobook.cache import SegmentCache
-from audiobook.casting import draw_cast
-from audiobook.engines import get_engine
-from audiobook.reading import load
-from audiobook.script import book_from_text, make_script
+from audiobook.audio.build import BuildPlan, build_book
+from audiobook.cast.casting import draw_cast
+from audiobook.speech.cache import SegmentCache
+from audiobook.speech.engines import get_engine
+from audiobook.text.reading import load
+from audiobook.text.script import book_from_text, make_script
 from tests.conftest import SEEDS, run_cli
 
 BOOK = """《测试小说》

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audiobook.casting import (
+from audiobook.cast.casting import (
     OTHERS,
     cast_path,
     draw_cast,
@@ -12,11 +12,11 @@ from audiobook.casting import (
     prepare_cast,
     voice_for,
 )
+from audiobook.cast.voices import casting_preset
 from audiobook.errors import AudiobookError
 from audiobook.model import Book, Chapter, Character, Segment
-from audiobook.reading import load
-from audiobook.script import make_script
-from audiobook.voices import casting_preset
+from audiobook.text.reading import load
+from audiobook.text.script import make_script
 from tests.conftest import SEEDS
 
 SEED_002 = SEEDS / "002_0f929d2b9e10c4b0.txt"

@@ -1,8 +1,8 @@
 import pytest
 
-from audiobook.chapters import match_heading, parse_number
-from audiobook.reading import read_text
-from audiobook.script import book_from_text
+from audiobook.text.chapters import match_heading, parse_number
+from audiobook.text.reading import read_text
+from audiobook.text.script import book_from_text
 from tests.conftest import DATA, SEEDS
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from audiobook.dialogue import is_speech, split_quotes
-from audiobook.evaluation import Score, chapter_quotes, evaluate, gold_sets, score
-from audiobook.reading import load
-from audiobook.script import make_script
+from audiobook.text.dialogue import is_speech, split_quotes
+from audiobook.text.evaluation import Score, chapter_quotes, evaluate, gold_sets, score
+from audiobook.text.reading import load
+from audiobook.text.script import make_script
 from tests.conftest import DATA, SEEDS
 
 GOLD = json.loads((SEEDS / "gold.json").read_text("utf-8"))["files"]
@@ -107,7 +107,7 @@ def test_corpus_gold_set_floor() -> None:
 
 
 def speeches(text: str) -> list[tuple[str, str | None]]:
-    from audiobook.script import book_from_text
+    from audiobook.text.script import book_from_text
 
     book = book_from_text(text, "x")
     return [(s.text, s.speaker) for c in book.chapters for s in c.segments if s.kind == "speech"]

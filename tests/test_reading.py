@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from audiobook.errors import AudiobookError
-from audiobook.reading import read_text
+from audiobook.text.reading import read_text
 from tests.conftest import DATA
 
 TEXT = "第一章 开始\n\n“你好，”他说。\n"

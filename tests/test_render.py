@@ -12,17 +12,17 @@ import pytest
 import soundfile
 from scipy.signal import resample_poly
 
-from audiobook.build import BuildPlan, build_book, subtitle_paths
-from audiobook.cache import SegmentCache
-from audiobook.casting import draw_cast
+from audiobook.audio.build import BuildPlan, build_book, subtitle_paths
+from audiobook.audio.loudness import LoudnessMeter, apply_gain, true_peak_db
+from audiobook.audio.render import Cue, Line, gap
+from audiobook.audio.subtitles import lrc, srt
+from audiobook.cast.casting import draw_cast
 from audiobook.config import Level, Pauses, load_config
-from audiobook.engines.edge import EdgeEngine
 from audiobook.errors import AudiobookError
-from audiobook.loudness import LoudnessMeter, apply_gain, true_peak_db
 from audiobook.model import Segment
-from audiobook.render import Cue, Line, gap
-from audiobook.script import book_from_text
-from audiobook.subtitles import lrc, srt
+from audiobook.speech.cache import SegmentCache
+from audiobook.speech.engines.edge import EdgeEngine
+from audiobook.text.script import book_from_text
 from tests.fake_edge import FakeEdgeServer
 
 RATE = 24000

@@ -8,14 +8,14 @@ from pathlib import Path
 import edge_tts.communicate
 import pytest
 
-from audiobook.build import BuildPlan, build_book
-from audiobook.cache import SegmentCache
-from audiobook.casting import draw_cast
-from audiobook.engines.edge import EdgeEngine
+from audiobook.audio.build import BuildPlan, build_book
+from audiobook.cast.casting import draw_cast
+from audiobook.cast.voices import Voice
 from audiobook.errors import AudiobookError
-from audiobook.runner import CACHED, FAILED, SYNTHESIZED, RetryPolicy
-from audiobook.script import book_from_text
-from audiobook.voices import Voice
+from audiobook.speech.cache import SegmentCache
+from audiobook.speech.engines.edge import EdgeEngine
+from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED, RetryPolicy
+from audiobook.text.script import book_from_text
 from tests.fake_edge import FakeEdgeServer
 
 FAST_RETRY = RetryPolicy(base_delay=0.01, rate_limited_delay=0.02, max_delay=0.1)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from audiobook.cleanup import remove_repeats
-from audiobook.normalize import normalize_paragraph
-from audiobook.reading import load
-from audiobook.script import ScriptOptions, book_from_text, make_script
+from audiobook.text.cleanup import remove_repeats
+from audiobook.text.normalize import normalize_paragraph
+from audiobook.text.reading import load
+from audiobook.text.script import ScriptOptions, book_from_text, make_script
 from tests.conftest import DATA, SEEDS, run_cli
 
 LUXUN = DATA / "鲁迅小说集.txt"

@@ -1,6 +1,6 @@
 import pytest
 
-from audiobook.sentences import split_sentences
+from audiobook.text.sentences import split_sentences
 
 
 @pytest.mark.parametrize(

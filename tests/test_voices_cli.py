@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from audiobook.cache import segment_key
-from audiobook.engines.edge import EdgeEngine
-from audiobook.voices import Voice, catalogue, parse_offset
+from audiobook.cast.voices import Voice, catalogue, parse_offset
+from audiobook.speech.cache import segment_key
+from audiobook.speech.engines.edge import EdgeEngine
 from tests.conftest import SEEDS, run_cli
 from tests.fake_edge import FakeEdgeServer, Heard
 

@@ -19,9 +19,9 @@ from mutagen.id3 import APIC, ID3, TIT2, CTOCFlags
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 
-from audiobook import wholebook
 from audiobook.errors import AudiobookError
-from audiobook.wholebook import MAX_TOC_CHILDREN, BookInfo, Part, join_mp3, write_m4b
+from audiobook.export import wholebook
+from audiobook.export.wholebook import MAX_TOC_CHILDREN, BookInfo, Part, join_mp3, write_m4b
 
 RATE = 24000
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()

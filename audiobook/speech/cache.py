@@ -14,9 +14,9 @@ import json
 import os
 from pathlib import Path
 
-from audiobook.engines import Boundary, Speech
+from audiobook.cast.voices import Voice
 from audiobook.files import write_atomic
-from audiobook.voices import Voice
+from audiobook.speech.engines import Boundary, Speech
 
 CACHE_VARIABLE = "AUDIOBOOK_CACHE"
 

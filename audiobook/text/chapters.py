@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from audiobook.normalize import normalize_spaces
+from audiobook.text.normalize import normalize_spaces
 
 _NUMERAL = r"[0-9０-９〇零一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖拾佰仟]+"
 _SEPARATOR = r"[\s:：、.．\-—·]"

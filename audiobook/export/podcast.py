@@ -18,9 +18,9 @@ from urllib.parse import quote
 from feedgen.feed import FeedGenerator
 
 from audiobook import __version__
+from audiobook.audio.tags import Cover
 from audiobook.errors import AudiobookError
 from audiobook.files import write_atomic
-from audiobook.tags import Cover
 
 FEED_NAME = "feed.xml"
 STATE_NAME = "podcast.json"

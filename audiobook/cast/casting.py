@@ -17,10 +17,10 @@ from pathlib import Path
 
 import tomlkit
 
+from audiobook.cast.voices import Voice, casting_preset, catalogue, find_voice, parse_offset
 from audiobook.errors import AudiobookError
 from audiobook.files import write_atomic
 from audiobook.model import Book, Segment
-from audiobook.voices import Voice, casting_preset, catalogue, find_voice, parse_offset
 
 if sys.version_info >= (3, 11):
     import tomllib

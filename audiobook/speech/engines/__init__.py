@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from audiobook.cast.voices import Voice
 from audiobook.errors import AudiobookError
-from audiobook.voices import Voice
 
 ENGINES = ("edge", "local")
 SAMPLE_RATE = 24000  # both engines speak at 24 kHz mono
@@ -66,11 +66,11 @@ class Engine(Protocol):
 def get_engine(name: str, workers: int | None = None) -> Engine:
     """The engine called ``name``; ``workers`` sizes the offline engine's process pool."""
     if name == "local":
-        from audiobook.engines.local import LocalEngine
+        from audiobook.speech.engines.local import LocalEngine
 
         return LocalEngine(workers=workers)
     if name == "edge":
-        from audiobook.engines.edge import EdgeEngine
+        from audiobook.speech.engines.edge import EdgeEngine
 
         return EdgeEngine()
     raise AudiobookError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})")
@@ -83,7 +83,7 @@ async def choose_engine(requested: str, check: bool = True) -> tuple[str, str]:
     """
     if requested == "local" or (requested == "edge" and not check):
         return requested, f"the {requested} engine"
-    from audiobook.engines.edge import EdgeEngine
+    from audiobook.speech.engines.edge import EdgeEngine
 
     edge = EdgeEngine()
     await edge.start()

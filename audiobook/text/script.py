@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from audiobook.chapters import Heading, RawChapter, match_heading, split_chapters
-from audiobook.cleanup import Removal, breadcrumb_parts, clean_lines, compile_patterns
-from audiobook.cleanup import remove_repeats as remove_repeated_blocks
-from audiobook.convert import ScriptConverter
-from audiobook.dialogue import is_speech, split_quotes
 from audiobook.model import Book, Chapter, Segment
-from audiobook.normalize import normalize_paragraph, normalize_spaces
-from audiobook.reading import Document, Source
-from audiobook.sentences import split_sentences
-from audiobook.speakers import analyse
+from audiobook.text.attribution import analyse
+from audiobook.text.chapters import Heading, RawChapter, match_heading, split_chapters
+from audiobook.text.cleanup import Removal, breadcrumb_parts, clean_lines, compile_patterns
+from audiobook.text.cleanup import remove_repeats as remove_repeated_blocks
+from audiobook.text.convert import ScriptConverter
+from audiobook.text.dialogue import is_speech, split_quotes
+from audiobook.text.normalize import normalize_paragraph, normalize_spaces
+from audiobook.text.reading import Document, Source
+from audiobook.text.sentences import split_sentences
 
 _AUTHOR = re.compile(r"^\s*作\s*者\s*[:：]\s*(?P<author>\S.{0,30}?)\s*$")
 _BOOK_MARKS = re.compile(r"《(?P<title>[^》]{1,40})》")

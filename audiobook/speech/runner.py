@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from audiobook.cache import SegmentCache
-from audiobook.engines import Engine, TransientError
+from audiobook.cast.voices import Voice
 from audiobook.errors import AudiobookError
-from audiobook.voices import Voice
+from audiobook.speech.cache import SegmentCache
+from audiobook.speech.engines import Engine, TransientError
 
 CACHED, SYNTHESIZED, FAILED = "cached", "synthesized", "failed"
 

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from audiobook.build import BuildPlan, ChapterResult
-from audiobook.casting import OTHERS, Cast
-from audiobook.page import PageLine, write_page
+from audiobook.audio.build import BuildPlan, ChapterResult
+from audiobook.cast.casting import OTHERS, Cast
+from audiobook.export.page import PageLine, write_page
 
 UNKNOWN_SPEAKER = "某人"  # how the page names speech whose speaker is not known
 

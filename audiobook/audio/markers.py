@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from audiobook.tags import Marker
+from audiobook.audio.tags import Marker
 
 MARKER_EVERY_MS = 3 * 60 * 1000  # a new marker at the first paragraph this long after the last
 TITLE_CHARS = 16

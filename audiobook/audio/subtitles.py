@@ -3,7 +3,7 @@ audiobook players. One sentence a line; speech keeps its quote marks."""
 
 from __future__ import annotations
 
-from audiobook.render import Cue
+from audiobook.audio.render import Cue
 
 
 def _display(cue: Cue) -> str:
