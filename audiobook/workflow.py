@@ -109,7 +109,8 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
 
 
 def whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bool) -> None:
-    from audiobook.export.wholebook import BookInfo, Part, join_mp3, write_m4b
+    from audiobook.export.m4b import write_m4b
+    from audiobook.export.wholebook import BookInfo, Part, join_mp3
 
     parts = [Part(r.path, plan.book.chapter_title(r.chapter)) for r in results]
     cover = plan.cover

@@ -14,8 +14,8 @@ from scipy.signal import resample_poly
 
 from audiobook.audio.build import BuildPlan, build_book, subtitle_paths
 from audiobook.audio.loudness import LoudnessMeter, apply_gain, true_peak_db
-from audiobook.audio.render import Cue, Line, gap
-from audiobook.audio.subtitles import lrc, srt
+from audiobook.audio.render import Line, gap
+from audiobook.audio.subtitles import Cue, lrc, srt
 from audiobook.cast.casting import draw_cast
 from audiobook.config import Level, Pauses, load_config
 from audiobook.errors import AudiobookError

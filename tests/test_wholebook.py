@@ -20,8 +20,9 @@ from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 
 from audiobook.errors import AudiobookError
-from audiobook.export import wholebook
-from audiobook.export.wholebook import MAX_TOC_CHILDREN, BookInfo, Part, join_mp3, write_m4b
+from audiobook.export import m4b, mpeg
+from audiobook.export.m4b import write_m4b
+from audiobook.export.wholebook import MAX_TOC_CHILDREN, BookInfo, Part, join_mp3
 
 RATE = 24000
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -191,7 +192,7 @@ def test_join_copies_frames_exactly_whatever_the_chunk_size(parts, tmp_path, mon
     bytes, and the audio is exactly the parts' frames (no tags, nothing re-encoded)."""
     big = tmp_path / "big.mp3"
     join_mp3(parts, big, BookInfo("书", "作者"))
-    monkeypatch.setattr(wholebook, "CHUNK", 1000)  # not a multiple of the 192-byte frame
+    monkeypatch.setattr(mpeg, "CHUNK", 1000)  # not a multiple of the 192-byte frame
     small = tmp_path / "small.mp3"
     join_mp3(parts, small, BookInfo("书", "作者"))
     assert small.read_bytes() == big.read_bytes()
@@ -300,7 +301,7 @@ def test_m4b_has_chapters_and_cover(parts, tmp_path, jpeg, cover_kind):
 
 
 def test_m4b_without_ffmpeg_is_a_clear_error(parts, tmp_path, monkeypatch):
-    monkeypatch.setattr(wholebook, "find_ffmpeg", lambda: None)
+    monkeypatch.setattr(m4b, "find_ffmpeg", lambda: None)
     out = tmp_path / "book.m4b"
     with pytest.raises(AudiobookError, match="ffmpeg") as caught:
         write_m4b(parts, out, BookInfo("书", "作者"))
@@ -317,9 +318,9 @@ def test_m4b_ffmpeg_failure_is_reported_and_leaves_no_file(parts, tmp_path):
 
 
 def test_find_ffmpeg_prefers_the_bundled_binary_then_path(monkeypatch):
-    assert wholebook.find_ffmpeg() == FFMPEG
+    assert m4b.find_ffmpeg() == FFMPEG
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if not installed
-    monkeypatch.setattr(wholebook.shutil, "which", lambda name: f"/opt/bin/{name}")
-    assert wholebook.find_ffmpeg() == "/opt/bin/ffmpeg"
-    monkeypatch.setattr(wholebook.shutil, "which", lambda name: None)
-    assert wholebook.find_ffmpeg() is None
+    monkeypatch.setattr(m4b.shutil, "which", lambda name: f"/opt/bin/{name}")
+    assert m4b.find_ffmpeg() == "/opt/bin/ffmpeg"
+    monkeypatch.setattr(m4b.shutil, "which", lambda name: None)
+    assert m4b.find_ffmpeg() is None

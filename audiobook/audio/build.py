@@ -18,8 +18,8 @@ from typing import Protocol
 
 from audiobook.audio.clips import BIT_RATE_KBPS, Mp3Writer
 from audiobook.audio.markers import MARKER_EVERY_MS, plan_markers
-from audiobook.audio.render import Cue, Line, RawChapter, lay_out
-from audiobook.audio.subtitles import lrc, srt
+from audiobook.audio.render import Line, RawChapter, lay_out
+from audiobook.audio.subtitles import Cue, lrc, srt
 from audiobook.audio.tags import ChapterTags, Cover, read_source_key, update_book_tags, write_tags
 from audiobook.cast.casting import voice_for
 from audiobook.cast.voices import Voice

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
-
-from audiobook.audio.tags import Marker
+from dataclasses import dataclass
 
 MARKER_EVERY_MS = 3 * 60 * 1000  # a new marker at the first paragraph this long after the last
 TITLE_CHARS = 16
 _CLAUSE = re.compile(r"[，,。！？!?；;：:…—]")
+
+
+@dataclass(frozen=True)
+class Marker:
+    start_ms: int
+    title: str
 
 
 def plan_markers(

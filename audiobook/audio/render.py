@@ -21,6 +21,7 @@ import soundfile
 
 from audiobook.audio.clips import Mp3Writer, decode, trim
 from audiobook.audio.loudness import LoudnessMeter, apply_gain
+from audiobook.audio.subtitles import Cue
 from audiobook.config import Level, Pauses
 from audiobook.errors import AudiobookError
 from audiobook.model import Segment
@@ -40,18 +41,6 @@ class Line:
     segment: Segment | None
     text: str
     job: Job | None  # None: nothing to say (punctuation only), only the pause around it
-
-
-@dataclass(frozen=True)
-class Cue:
-    """Where one sentence is heard in the chapter file."""
-
-    start_ms: int
-    end_ms: int
-    text: str
-    speaker: str | None  # who says it, if known
-    paragraph: int  # -1 for the heading
-    speech: bool = False  # words inside quote marks
 
 
 def gap(pauses: Pauses, before: Line, after: Line) -> int:

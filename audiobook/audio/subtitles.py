@@ -3,7 +3,19 @@ audiobook players. One sentence a line; speech keeps its quote marks."""
 
 from __future__ import annotations
 
-from audiobook.audio.render import Cue
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cue:
+    """Where one sentence is heard in the chapter file."""
+
+    start_ms: int
+    end_ms: int
+    text: str
+    speaker: str | None  # who says it, if known
+    paragraph: int  # -1 for the heading
+    speech: bool = False  # words inside quote marks
 
 
 def _display(cue: Cue) -> str:

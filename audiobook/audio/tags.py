@@ -28,17 +28,12 @@ from mutagen.id3 import (
 )
 
 from audiobook import __version__
+from audiobook.audio.markers import Marker
 from audiobook.errors import AudiobookError
 
 NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: times are authoritative
 SOURCE_KEY = "audiobook:source"  # what the file was made from, to skip it when unchanged
 ENGINE_KEY = "audiobook:engine"  # which engine read it, to tell when a book mixes engines
-
-
-@dataclass(frozen=True)
-class Marker:
-    start_ms: int
-    title: str
 
 
 @dataclass(frozen=True)

