@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 import unicodedata
 from pathlib import Path
 
@@ -48,14 +48,18 @@ def safe_name(name: str, fallback: str = "untitled") -> str:
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write ``path`` so that it is either absent, the old file, or whole: never half
-    written, even if the process is killed in the middle."""
+    written, even if the process is killed in the middle. The file gets the mode any new
+    file gets (0644 under the usual umask), so a web server can serve it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    # Not tempfile.mkstemp: its files are 0600 whatever the umask, and the mode survives
+    # the rename. A name unique to this process and call keeps concurrent writers apart.
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(raw)
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise

@@ -97,6 +97,30 @@ def test_podcast_batch_of_three_books(tmp_path, edge_env) -> None:
     assert [e.id for e in feed_of(tmp_path / "pod" / "甲书").entries] == guids["甲书"]
 
 
+def test_every_file_of_a_published_book_is_readable_by_a_web_server(tmp_path, edge_env) -> None:
+    """Under umask 022 every file in the book's folder is 0644, as a server running as
+    another user needs: the feed, podcast.json, the cover, the cast, MP3s and subtitles."""
+    (tmp_path / "甲书.txt").write_text(book("甲书", 2), "utf-8")
+    (tmp_path / "cover.png").write_bytes(tiny_png())
+    saved = os.umask(0o022)
+    try:
+        podcast = ["podcast", "甲书.txt", "--base-url", BASE, "-o", "pod", "--cover", "cover.png"]
+        result = run_cli(*podcast, cwd=tmp_path, env=edge_env)
+        assert result.returncode == 0, result.stderr
+        build = ["build", "甲书.txt", "-o", "pod", "--single-file", "--engine", "edge"]
+        result = run_cli(*build, cwd=tmp_path, env=edge_env)
+        assert result.returncode == 0, result.stderr
+    finally:
+        os.umask(saved)
+    files = sorted(p for p in (tmp_path / "pod" / "甲书").rglob("*") if p.is_file())
+    names = {p.name for p in files}
+    assert {"feed.xml", "podcast.json", "cover.png", "甲书.mp3", "cast-edge.toml"} <= names
+    assert sum(p.suffix == ".srt" for p in files) == 2
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {
+        p.name: "0o644" for p in files
+    }
+
+
 def test_podcast_needs_a_web_address(tmp_path) -> None:
     (tmp_path / "a.txt").write_text(book("甲书", 1), "utf-8")
     result = run_cli("podcast", "a.txt", "--base-url", "pod/", cwd=tmp_path)
