@@ -97,13 +97,17 @@ def test_write_page_is_atomic(tmp_path, mp3):
 
 
 def chromium_path() -> str:
+    """The Chromium to drive. Missing, the browser tests skip with the reason on a fresh
+    machine; .ci/run sets AUDIOBOOK_REQUIRE_BROWSER, so there a missing one is a failure
+    and the page's script is always checked."""
     found = (
         os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     )
     if not found or not Path(found).exists():
-        # Not a skip: the browser tests are the only check of the page's script, and CI
-        # installs Chromium (apt-get install chromium), so its absence is a broken setup.
-        pytest.fail("Chromium not found: install it (apt-get install chromium) or set CHROMIUM")
+        reason = "Chromium not found: install it (apt-get install chromium) or set CHROMIUM"
+        if os.environ.get("AUDIOBOOK_REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     return found
 
 
