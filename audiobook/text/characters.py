@@ -17,6 +17,7 @@ import jieba
 import jieba.posseg as posseg
 
 from audiobook.model import Chapter, Character, Segment
+from audiobook.text.hanzi import HANZI_RANGES
 from audiobook.text.words import (
     FEMALE_NAME_CHARS,
     FEMALE_WORDS,
@@ -118,7 +119,7 @@ def looks_like_person(name: str) -> bool:
 
 def _vocative_name(quote: str) -> str | None:
     """A person's name opening a quote and followed by a pause: 孙丽 in “孙丽，你…”."""
-    found = re.match(r"^([\u4e00-\u9fff]{2,3})[，,！!]", quote)
+    found = re.match(rf"^([{HANZI_RANGES}]{{2,3}})[，,！!]", quote)
     if not found:
         return None
     words = posseg.lcut(found[1])

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from audiobook.errors import AudiobookError
+from audiobook.text.hanzi import HANZI
 
 _BREADCRUMB_SEPARATOR = re.compile(r"\s*(?:>|&gt;|»|›|→)\s*")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _URL_SIGN = re.compile(r"www|https?|\.(?:com|net|org|cn|cc|info|tw|me|la|top|vip|xyz)\b")
 _URL = re.compile(
     r"(?:https?://|www\.)[\w./\-?=&%#~]+|[\w\-]+(?:\.[\w\-]+)*\.(?:com|net|org|cn|cc)\b[\w./\-?=&%#~]*",
@@ -67,7 +67,7 @@ def ad_reason(line: str) -> str | None:
     """Why ``line`` is an ad as a whole, or None. Long lines of story text that merely
     contain a URL are not ads: ``strip_urls`` handles those."""
     skeleton = _skeleton(line)
-    cjk = len(_CJK.findall(line))
+    cjk = len(HANZI.findall(line))
     if any(phrase in skeleton for phrase in AD_PHRASES) and cjk < 120:
         return "ad"
     if _URL_SIGN.search(skeleton.replace(".", "") if "www" in skeleton else skeleton):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+from audiobook.text.hanzi import HANZI
+
 TRADITIONAL_SHARE = 0.03  # of Chinese characters that OpenCC changes: above -> Traditional
 
 
@@ -24,7 +24,7 @@ class ScriptConverter:
     @classmethod
     def for_text(cls, sample: str) -> ScriptConverter:
         """Decides from a sample whether the text is Traditional Chinese."""
-        hanzi = _CJK.findall(sample)
+        hanzi = HANZI.findall(sample)
         if not hanzi:
             return cls(traditional=False)
         simplified = _t2s().convert("".join(hanzi))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from audiobook.text.hanzi import HANZI_RANGES
+
 _SPACES = re.compile(r"[\s\u3000\u00a0\u2000-\u200b\u202f\u205f\ufeff]+")
 # Full-width Latin letters and digits (Ａ, ０) to ASCII; full-width punctuation stays.
 _FULL_WIDTH_ALNUM = str.maketrans(
@@ -13,16 +15,15 @@ _FULL_WIDTH_ALNUM = str.maketrans(
         for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
     }
 )
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_OR_MARK = _CJK + r"\u3000-\u303f\uff00-\uffef“”‘’…—"
+_CJK_OR_MARK = HANZI_RANGES + r"\u3000-\u303f\uff00-\uffef“”‘’…—"
 # Half-width marks next to Chinese text, as both seeds have them (`干部,有人` `了?`).
 _HALF_WIDTH = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；"}
 _HALF_WIDTH_MARK = re.compile(rf"(?<=[{_CJK_OR_MARK}])[,?!:;]|[,?!:;](?=[{_CJK_OR_MARK}])")
-_PARENS = re.compile(rf"\(([^()]*[{_CJK}][^()]*)\)")
+_PARENS = re.compile(rf"\(([^()]*[{HANZI_RANGES}][^()]*)\)")
 # Footnote references: ⑴…⒇, ⒈…⒛, optionally in brackets, and ①…⑳ right after text.
 _FOOTNOTE = re.compile(
     r"[（(〔\[]?[\u2474-\u249b][）)〕\]]?"
-    rf"|(?<=[{_CJK}”’」』。，！？])[\u2460-\u2473]"
+    rf"|(?<=[{HANZI_RANGES}”’」』。，！？])[\u2460-\u2473]"
 )
 _CORNER = str.maketrans({"「": "“", "」": "”", "『": "‘", "』": "’"})
 
@@ -54,5 +55,5 @@ def pair_straight_quotes(text: str) -> str:
             out.append(part)
         text = "".join(out)
     if "'" in text:
-        text = re.sub(rf"'([^']*[{_CJK}][^']*)'", r"‘\1’", text)
+        text = re.sub(rf"'([^']*[{HANZI_RANGES}][^']*)'", r"‘\1’", text)
     return text

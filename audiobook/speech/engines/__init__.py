@@ -13,13 +13,14 @@ from typing import Protocol
 
 from audiobook.cast.voices import Voice
 from audiobook.errors import AudiobookError
+from audiobook.text.hanzi import HANZI_RANGES
 
 ENGINES = ("edge", "local")
 SAMPLE_RATE = 24000  # both engines speak at 24 kHz mono
 
 # Text with no letter, digit or hanzi makes no sound: it is never sent to an engine
 # (the edge service answers "……" with no audio at all, which looks like a failure).
-_SPEAKABLE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_SPEAKABLE = re.compile(f"[0-9A-Za-z{HANZI_RANGES}]")
 
 
 def speakable(text: str) -> bool:

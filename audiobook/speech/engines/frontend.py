@@ -18,6 +18,7 @@ import jieba
 from pypinyin import Style, lazy_pinyin
 
 from audiobook.speech.engines.zhtts import PHONEME_TABLE
+from audiobook.text.hanzi import HANZI
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -56,7 +57,6 @@ DIGIT_HANZI = "零一二三四五六七八九"
 # becomes an intonation-phrase break.
 PHRASE_BREAK = set("，,、；;：:—…。！？!?")
 
-_HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -181,8 +181,8 @@ def phonemes(text: str) -> list[str]:
         if _LATIN_OR_DIGIT.fullmatch(word):
             spoken = _spell(word)
             spoken_chars = [""] * len(spoken)
-        elif _HANZI.search(word):
-            hanzi = "".join(_HANZI.findall(word))
+        elif HANZI.search(word):
+            hanzi = "".join(HANZI.findall(word))
             spoken = lazy_pinyin(
                 hanzi, style=Style.TONE3, neutral_tone_with_five=True, errors="ignore"
             )

