@@ -251,7 +251,7 @@ def cast_command(
     from audiobook.audio.build import BuildPlan
     from audiobook.cast.casting import prepare_cast
     from audiobook.report import show_cast
-    from audiobook.speech.engines import choose_engine
+    from audiobook.speech.engines.choose import choose_engine
     from audiobook.workflow import out
 
     book = workflow.read_book(input_path, load_config(config_path, input_path))

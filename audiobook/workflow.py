@@ -27,7 +27,7 @@ from audiobook.errors import AudiobookError
 from audiobook.files import safe_name
 from audiobook.model import Book
 from audiobook.report import format_duration
-from audiobook.speech.engines import choose_engine, get_engine
+from audiobook.speech.engines.choose import choose_engine, get_engine
 from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED
 from audiobook.text.reading import load
 from audiobook.text.script import ScriptOptions, make_script

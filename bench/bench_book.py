@@ -75,7 +75,7 @@ def main() -> None:
     from audiobook.audio.build import BuildPlan, build_book
     from audiobook.cast.casting import draw_cast
     from audiobook.speech.cache import SegmentCache
-    from audiobook.speech.engines import get_engine
+    from audiobook.speech.engines.choose import get_engine
     from audiobook.text.reading import load
     from audiobook.text.script import make_script
 

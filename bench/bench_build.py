@@ -35,7 +35,7 @@ def measure(text_path: Path, workers: int | None) -> dict:
     from audiobook.audio.clips import decode
     from audiobook.cast.casting import draw_cast
     from audiobook.speech.cache import SegmentCache
-    from audiobook.speech.engines import get_engine
+    from audiobook.speech.engines.choose import get_engine
     from audiobook.speech.runner import Runner
     from audiobook.text.reading import load
     from audiobook.text.script import make_script

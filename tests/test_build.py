@@ -18,7 +18,7 @@ from mutagen.mp3 import MP3
 from audiobook.audio.build import BuildPlan, build_book
 from audiobook.cast.casting import draw_cast
 from audiobook.speech.cache import SegmentCache
-from audiobook.speech.engines import get_engine
+from audiobook.speech.engines.choose import get_engine
 from audiobook.text.reading import load
 from audiobook.text.script import book_from_text, make_script
 from tests.conftest import SEEDS, run_cli
