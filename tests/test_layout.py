@@ -66,6 +66,8 @@ def imports(module: str) -> set[str]:
 
 
 def test_every_module_belongs_to_a_stage_and_imports_only_down_the_pipeline() -> None:
+    for module in MODULES:
+        rank(module)
     wrong = [
         f"{module} imports {target}"
         for module in MODULES
