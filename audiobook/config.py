@@ -3,16 +3,11 @@ or given with ``--config``."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from audiobook.errors import AudiobookError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from audiobook.files import tomllib
 
 CONFIG_NAME = "audiobook.toml"
 

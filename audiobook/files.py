@@ -1,12 +1,21 @@
-"""File names that are safe on every file system, and files written whole or not at all."""
+"""File names that are safe on every file system, files written whole or not at all, and
+the TOML parser for every settings and data file."""
 
 from __future__ import annotations
 
 import os
 import re
 import secrets
+import sys
 import unicodedata
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
+
+__all__ = ["safe_name", "tomllib", "write_atomic"]
 
 # Characters Windows, macOS or Linux refuse, mapped to their full-width look-alikes so
 # that a Chinese title still reads naturally.

@@ -10,7 +10,6 @@ a rerun reads it back, keeps what the user changed and only adds newcomers.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,8 @@ import tomlkit
 
 from audiobook.cast.voices import Voice, casting_preset, catalogue, find_voice, parse_offset
 from audiobook.errors import AudiobookError
-from audiobook.files import write_atomic
+from audiobook.files import tomllib, write_atomic
 from audiobook.model import Book, Segment
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 NARRATOR, OTHERS = "narrator", "others"
 

@@ -8,17 +8,12 @@ catalogue files are data: adding a voice or a derived variant needs no code.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 from audiobook.errors import AudiobookError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from audiobook.files import tomllib
 
 VOICES_DIR = Path(__file__).resolve().parent / "data"
 GENDERS = ("male", "female", "neutral")
