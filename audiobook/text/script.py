@@ -17,8 +17,8 @@ from audiobook.text.cleanup import remove_repeats as remove_repeated_blocks
 from audiobook.text.convert import ScriptConverter
 from audiobook.text.dialogue import is_speech, split_quotes
 from audiobook.text.normalize import normalize_paragraph, normalize_spaces
-from audiobook.text.reading import Document, Source
 from audiobook.text.sentences import split_sentences
+from audiobook.text.source import Document, Source
 
 _AUTHOR = re.compile(r"^\s*作\s*者\s*[:：]\s*(?P<author>\S.{0,30}?)\s*$")
 _BOOK_MARKS = re.compile(r"《(?P<title>[^》]{1,40})》")
