@@ -33,6 +33,7 @@ _REPLY = re.compile(
     r"^(?:好的?|是的?|嗯+|对的?|行|知道了?|明白了?|可以|不|没有|谢谢|哦|噢|唔|啊|哎)[，,。！!…、]"
 )
 SHORT_LINE = 45  # characters: a line this short expects an answer
+MEMORY = 200  # names kept in mind: far more than any pronoun reaches back, and bounded
 _CARRY_ON_OPENERS = ("另外", "还有", "而且", "再说", "所以", "因此", "总之", "怎么", "至于")
 _PREPOSITIONS = set("和跟与向对给把被让叫朝替同问望找")
 
@@ -42,6 +43,7 @@ class _Context:
     """What the attribution knows while reading a chapter in order."""
 
     recent: list[str]  # characters mentioned in narration, most recent last
+    paragraphs: dict[int, list[Segment]]  # the chapter's segments by paragraph
     last_speakers: list[str]  # speakers of previous quotes, most recent last
     last_addressee: str | None = None
     last_speech_paragraph: int = -10
@@ -166,8 +168,11 @@ def _addressee(quote: str, names) -> str | None:
 
 
 def _attribute_chapter(chapter: Chapter, names, genders) -> Chapter:
-    ctx = _Context(recent=[], last_speakers=[])
     segs = chapter.segments
+    paragraphs: dict[int, list[Segment]] = {}
+    for seg in segs:
+        paragraphs.setdefault(seg.paragraph, []).append(seg)
+    ctx = _Context(recent=[], paragraphs=paragraphs, last_speakers=[])
     out: list[Segment] = []
     for i, seg in enumerate(segs):
         if seg.kind == "narration":
@@ -185,6 +190,8 @@ def _attribute_chapter(chapter: Chapter, names, genders) -> Chapter:
         ctx.last_speech_paragraph = seg.paragraph
         ctx.last_speaker = speaker
         ctx.last_quote = seg.text
+        if len(ctx.recent) > 2 * MEMORY or len(ctx.last_speakers) > 2 * MEMORY:
+            del ctx.recent[:-MEMORY], ctx.last_speakers[:-MEMORY]
     return replace(chapter, segments=out)
 
 
@@ -259,7 +266,7 @@ def _untagged(
         ]
         if others:
             return others[0]
-    for text in (_paragraph_text(segs, i, -1), _paragraph_text(segs, i, +1)):
+    for text in (_paragraph_text(segs, i, -1, ctx), _paragraph_text(segs, i, +1, ctx)):
         lead = _leading_mention(text, names, addressed) if text else None
         if lead and not (quick and lead == ctx.last_speaker):
             return lead
@@ -271,10 +278,9 @@ def _untagged(
     return None
 
 
-def _paragraph_text(segs: list[Segment], i: int, step: int) -> str:
+def _paragraph_text(segs: list[Segment], i: int, step: int, ctx: _Context) -> str:
     """The paragraph before (step -1) or after (+1) segment i's, if it is narration."""
-    paragraph = segs[i].paragraph + step
-    same = [s for s in segs if s.paragraph == paragraph]
+    same = ctx.paragraphs.get(segs[i].paragraph + step, [])
     if same and all(s.kind == "narration" for s in same):
         return "".join(s.text for s in same)
     return ""
