@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -15,60 +14,17 @@ import click
 
 from audiobook.config import load_config
 from audiobook.errors import AudiobookError
+from audiobook.options import (
+    cover_option,
+    engine_option,
+    output_option,
+    parse_selection,
+    reading_options,
+)
 from audiobook.speech.engines import ENGINES
 
 # The heavy stages (jieba's models, scipy, the voices) are imported inside the commands that
 # need them, so that `--help` and `voices` answer at once.
-
-DEFAULT_OUT = Path("output")
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="A TOML file with [cleanup], [pauses], [loudness] (default: audiobook.toml).",
-)
-output_option = click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="Folder for the book's folder.",
-)
-engine_option = click.option(
-    "--engine",
-    type=click.Choice(["auto", *ENGINES]),
-    default="auto",
-    show_default=True,
-    help="edge: online neural voices; local: the offline voice; auto: edge if it answers.",
-)
-cover_option = click.option(
-    "--cover",
-    "cover_path",
-    type=click.Path(path_type=Path),
-    help="A JPEG or PNG image: embedded in every MP3 (and the podcast feed).",
-)
-
-
-def parse_selection(spec: str | None, count: int) -> list[int]:
-    """ "1-3,7" -> [1, 2, 3, 7] (chapter order numbers, 1-based); None -> all."""
-    if not spec:
-        return list(range(1, count + 1))
-    chosen: set[int] = set()
-    for part in spec.replace("，", ",").split(","):
-        part = part.strip()
-        found = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+)?)?", part)
-        if not found:
-            raise AudiobookError(f"--chapters: cannot read {part!r} (use a list like 1-3,7 or 5-)")
-        first = int(found[1])
-        last = int(found[2]) if found[2] else (count if "-" in part else first)
-        if first < 1 or last < first:
-            raise AudiobookError(f"--chapters: {part!r} is not a valid range")
-        chosen.update(range(first, min(last, count) + 1))
-    if not chosen:
-        raise AudiobookError(f"--chapters {spec}: the book has only {count} chapter(s)")
-    return sorted(chosen)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,7 +55,7 @@ def main() -> None:
     "--single-file", is_flag=True, help="Also one MP3 of the whole book, a marker per chapter."
 )
 @click.option("--m4b", is_flag=True, help="Also an M4B audiobook with chapters (needs ffmpeg).")
-@config_option
+@reading_options
 def build_command(
     input_path: Path,
     out_dir: Path,
@@ -111,13 +67,15 @@ def build_command(
     single_file: bool,
     m4b: bool,
     config_path: Path | None,
+    encoding: str | None,
+    chapter_pattern: str | None,
 ) -> None:
     """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
     from audiobook import workflow
     from audiobook.audio.tags import read_cover
 
     started = time.perf_counter()
-    config = load_config(config_path, input_path)
+    config = load_config(config_path, input_path, encoding, chapter_pattern)
     book = workflow.read_book(input_path, config)
     orders = parse_selection(selection, len(book.chapters))
     chosen = [c for c in book.chapters if c.order in orders]
@@ -141,7 +99,7 @@ def build_command(
 @output_option
 @engine_option
 @click.option("-j", "--jobs", type=click.IntRange(1, 32), help="Segments synthesized at once.")
-@config_option
+@reading_options
 def preview_command(
     input_path: Path,
     chapter_number: int,
@@ -152,6 +110,8 @@ def preview_command(
     engine: str,
     jobs: int | None,
     config_path: Path | None,
+    encoding: str | None,
+    chapter_pattern: str | None,
 ) -> None:
     """Hear one chapter of INPUT (or its first seconds) before building the whole book."""
     from audiobook import workflow
@@ -159,7 +119,7 @@ def preview_command(
     from audiobook.report import format_duration, show_cast
     from audiobook.workflow import err, out
 
-    config = load_config(config_path, input_path)
+    config = load_config(config_path, input_path, encoding, chapter_pattern)
     book = workflow.read_book(input_path, config)
     chosen = [c for c in book.chapters if c.order == chapter_number]
     if not chosen:
@@ -195,7 +155,7 @@ def preview_command(
 @cover_option
 @engine_option
 @click.option("-j", "--jobs", type=click.IntRange(1, 32), help="Segments synthesized at once.")
-@config_option
+@reading_options
 def podcast_command(
     input_paths: tuple[Path, ...],
     base_url: str,
@@ -204,6 +164,8 @@ def podcast_command(
     engine: str,
     jobs: int | None,
     config_path: Path | None,
+    encoding: str | None,
+    chapter_pattern: str | None,
 ) -> None:
     """Export one or more books as podcasts: chapter MP3s and a feed.xml per book."""
     from audiobook import workflow
@@ -216,7 +178,7 @@ def podcast_command(
     cover = read_cover(cover_path)
     books = []
     for input_path in input_paths:  # read them all first: a bad one stops before any work
-        config = load_config(config_path, input_path)
+        config = load_config(config_path, input_path, encoding, chapter_pattern)
         books.append((workflow.read_book(input_path, config), config))
     for book, config in books:
         plan = workflow.make_plan(book, out_dir, book.chapters, config, cover=cover)
@@ -242,9 +204,15 @@ def podcast_command(
 @output_option
 @engine_option
 @click.option("--reset", is_flag=True, help="Draw the cast again, forgetting edits.")
-@config_option
+@reading_options
 def cast_command(
-    input_path: Path, out_dir: Path, engine: str, reset: bool, config_path: Path | None
+    input_path: Path,
+    out_dir: Path,
+    engine: str,
+    reset: bool,
+    config_path: Path | None,
+    encoding: str | None,
+    chapter_pattern: str | None,
 ) -> None:
     """Show (and create or complete) the voices cast for INPUT's narrator and characters."""
     from audiobook import workflow
@@ -254,7 +222,8 @@ def cast_command(
     from audiobook.speech.engines.choose import choose_engine
     from audiobook.workflow import out
 
-    book = workflow.read_book(input_path, load_config(config_path, input_path))
+    config = load_config(config_path, input_path, encoding, chapter_pattern)
+    book = workflow.read_book(input_path, config)
     engine, _ = asyncio.run(choose_engine(engine, check=False))
     book_dir = BuildPlan(book=book, out_dir=out_dir, chapters=[]).book_dir
     cast = prepare_cast(book, book_dir, engine, reset=reset)
@@ -293,7 +262,7 @@ def voices_command(engine: str | None) -> None:
 @click.option(
     "--keep-traditional", is_flag=True, help="Keep Traditional Chinese as it is (for zh-TW voices)."
 )
-@config_option
+@reading_options
 def script_command(
     input_path: Path,
     chapter_number: int | None,
@@ -301,20 +270,19 @@ def script_command(
     removed: bool,
     keep_traditional: bool,
     config_path: Path | None,
+    encoding: str | None,
+    chapter_pattern: str | None,
 ) -> None:
     """Show how INPUT will be read: chapters, segments, speakers."""
     from rich.console import Console
 
-    from audiobook.report import script_json, show_removed, show_script
-    from audiobook.text.reading import load
-    from audiobook.text.script import ScriptOptions, make_script
+    from audiobook.report import script_json, show_notes, show_removed, show_script
+    from audiobook.text.script import read_script
 
     out = Console()
-    options = ScriptOptions(
-        patterns=load_config(config_path, input_path).remove_patterns,
-        keep_traditional=keep_traditional,
-    )
-    script = make_script(load(input_path), input_path.stem, options)
+    config = load_config(config_path, input_path, encoding, chapter_pattern)
+    script = read_script(input_path, config, keep_traditional)
+    show_notes(Console(stderr=True), script.notes)
     book = script.book
     chapters = book.chapters
     if chapter_number is not None:

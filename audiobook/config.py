@@ -39,17 +39,31 @@ class Config:
     remove_patterns: list[str] = field(default_factory=list)  # [cleanup] remove
     pauses: Pauses = field(default_factory=Pauses)
     level: Level = field(default_factory=Level)
+    encoding: str | None = None  # [input] encoding: overrides detection
+    chapter_pattern: str | None = None  # [chapters] pattern: a regex starting each heading
 
 
-def load_config(explicit: Path | None, input_path: Path) -> Config:
+def load_config(
+    explicit: Path | None,
+    input_path: Path,
+    encoding: str | None = None,
+    chapter_pattern: str | None = None,
+) -> Config:
+    """The settings file's values, with the command line's ``encoding`` and
+    ``chapter_pattern`` (when given) over them."""
+    config = Config()
     if explicit is not None:
         if not explicit.is_file():
             raise AudiobookError(f"{explicit}: no such config file")
-        return _parse(explicit)
-    for candidate in (input_path.parent / CONFIG_NAME, Path.cwd() / CONFIG_NAME):
-        if candidate.is_file():
-            return _parse(candidate)
-    return Config()
+        config = _parse(explicit)
+    else:
+        for candidate in (input_path.parent / CONFIG_NAME, Path.cwd() / CONFIG_NAME):
+            if candidate.is_file():
+                config = _parse(candidate)
+                break
+    config.encoding = encoding or config.encoding
+    config.chapter_pattern = chapter_pattern or config.chapter_pattern
+    return config
 
 
 def _parse(path: Path) -> Config:
@@ -62,7 +76,19 @@ def _parse(path: Path) -> Config:
         raise AudiobookError(f"{path}: [cleanup] remove must be a list of regex strings")
     pauses = _section(path, data, "pauses", Pauses, int, lambda v: 0 <= v <= 10_000)
     level = _section(path, data, "loudness", Level, float, lambda v: -70 <= v <= 0)
-    return Config(remove_patterns=remove, pauses=pauses, level=level)
+    encoding = _string(path, data, "input", "encoding")
+    chapter_pattern = _string(path, data, "chapters", "pattern")
+    return Config(remove, pauses, level, encoding, chapter_pattern)
+
+
+def _string(path: Path, data: dict, table: str, key: str) -> str | None:
+    section = data.get(table, {})
+    if not isinstance(section, dict):
+        raise AudiobookError(f"{path}: [{table}] must be a table")
+    value = section.get(key)
+    if value is not None and not isinstance(value, str):
+        raise AudiobookError(f"{path}: [{table}] {key} must be a string")
+    return value
 
 
 def _section(path: Path, data: dict, name: str, kind: type, number: type, sane) -> object:

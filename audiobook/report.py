@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -50,6 +51,13 @@ def script_json(book: Book, chapters: list[Chapter]) -> dict:
             for chapter in chapters
         ],
     }
+
+
+def show_notes(console: Console, notes: list[str]) -> None:
+    """What reading the book noticed (padding dropped, bytes replaced, a chapter too long),
+    one line each."""
+    for note in notes:
+        console.print(f"[yellow]Note:[/] {escape(note)}", highlight=False)
 
 
 def show_removed(console: Console, removed: list[Removal], output_format: str) -> None:

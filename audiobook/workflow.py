@@ -26,11 +26,10 @@ from audiobook.config import Config
 from audiobook.errors import AudiobookError
 from audiobook.files import safe_name
 from audiobook.model import Book
-from audiobook.report import format_duration
+from audiobook.report import format_duration, show_notes
 from audiobook.speech.engines.choose import choose_engine, get_engine
 from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED
-from audiobook.text.reading import load
-from audiobook.text.script import ScriptOptions, make_script
+from audiobook.text.script import read_script
 
 err = Console(stderr=True)
 out = Console()
@@ -140,8 +139,9 @@ def raise_if_failed(results: list[ChapterResult]) -> None:
 
 
 def read_book(input_path: Path, config: Config) -> Book:
-    options = ScriptOptions(patterns=config.remove_patterns)
-    book = make_script(load(input_path), input_path.stem, options).book
+    script = read_script(input_path, config)
+    show_notes(err, script.notes)
+    book = script.book
     if not any(c.segments or c.heading for c in book.chapters):
         raise AudiobookError(f"{input_path}: no text to read")
     return book

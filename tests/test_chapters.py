@@ -1,6 +1,6 @@
 import pytest
 
-from audiobook.text.chapters import match_heading, parse_number
+from audiobook.text.headings import match_heading, parse_number
 from audiobook.text.reading import read_text
 from audiobook.text.script import book_from_text
 from tests.conftest import DATA, SEEDS

@@ -24,6 +24,7 @@ RANKS = {
     "audiobook.export": 5,
     "audiobook.report": 6,
     "audiobook.workflow": 6,
+    "audiobook.options": 7,
     "audiobook.cli": 7,
     "audiobook.__main__": 8,
 }

@@ -1,120 +1,30 @@
-"""Chapter headings, and lines split into chapters at them.
+"""Lines split into chapters at their headings, the heading shapes chosen per book.
 
-Recognised: ``第N章/回/节/卷/集/部`` with Chinese, Arabic or full-width numerals
-(optionally after the book title on the same line), the named parts of a novel (序章 序言
-楔子 引子 尾声 后记 番外 终章 …), and ``Chapter N``. Prose that merely starts like a heading
-(第二天…, 第二，…, 第二回合…) is not one: a heading is followed by a separator or the end
-of the line and holds no sentence.
+Every strong heading (see ``headings``) is one. Of the weak shapes, at most one family heads
+a book's chapters: the one whose numbers form a coherent sequence through the file (each
+larger than the last, few and small gaps, chapters of plausible length) and that outnumbers
+the strong chapter headings, so that a year on its own line, a numbered list inside a
+chapter or a line of prose never splits a chapter. A table of contents (a run of headings
+with nothing between them) is left out. ``--chapter-pattern`` replaces the choice.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
+from audiobook.text.headings import Heading, match_heading, parse_number
 from audiobook.text.normalize import normalize_spaces
 
-_NUMERAL = r"[0-9０-９〇零一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖拾佰仟]+"
-_SEPARATOR = r"[\s:：、.．\-—·]"
-_TITLE = r"[^。！？!?，,；;]{0,40}?"
-_NUMBERED = re.compile(
-    rf"^(?P<prefix>[^\s。！？!?，,]{{0,30}}?)\s*"
-    rf"(?P<marker>第\s*(?P<number>{_NUMERAL})\s*(?P<unit>[章回节卷集部篇]))"
-    rf"(?:$|{_SEPARATOR}+(?P<title>{_TITLE})\s*$)"
+MIN_WEAK_CHAPTERS = 3
+MIN_COHERENCE = 0.6  # of a weak family's lines that must fall in its number sequence
+MAX_GAP = 20  # a number this far past the last one is not the next chapter (a year)
+MIN_MEDIAN_CHARS = 100  # a weak family's chapters are longer than a list's items
+CONTENTS_RUN = 3  # chapter headings in a row with nothing between: a table of contents
+_ANY_NUMERAL = re.compile(
+    r"[0-9０-９]+|[〇零一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖拾佰仟]+"
 )
-SPECIAL_PARTS = (
-    "序章",
-    "序言",
-    "序幕",
-    "楔子",
-    "引子",
-    "前言",
-    "尾声",
-    "后记",
-    "後記",
-    "番外",
-    "终章",
-    "終章",
-    "完本感言",
-    "正文",
-)
-_SPECIAL = re.compile(
-    rf"^(?P<marker>(?:{'|'.join(SPECIAL_PARTS)})(?P<number>{_NUMERAL})?)"
-    rf"(?:$|{_SEPARATOR}+(?P<title>{_TITLE})\s*$)"
-)
-_ENGLISH = re.compile(
-    rf"^(?P<marker>chapter\s+(?P<number>\d+))(?:$|{_SEPARATOR}+(?P<title>{_TITLE})\s*$)",
-    re.IGNORECASE,
-)
-_VOLUME_UNITS = "卷集部篇"
-
-_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
-_DIGITS |= {c: i for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")}
-_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-
-
-def parse_number(numeral: str) -> int | None:
-    """431, ４３１, 四百三十一, 四三一 -> 431; None when it is not a number."""
-    numeral = numeral.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    if numeral.isdigit():
-        return int(numeral)
-    if all(c in _DIGITS for c in numeral):  # digit by digit: 四三一
-        return int("".join(str(_DIGITS[c]) for c in numeral))
-    total, section, digit = 0, 0, 0
-    for c in numeral:
-        if c in _DIGITS:
-            digit = _DIGITS[c]
-        elif c in _UNITS:
-            section += (digit or 1) * _UNITS[c]
-            digit = 0
-        elif c == "万":
-            total += (section + digit) * 10000
-            section, digit = 0, 0
-        else:
-            return None
-    return total + section + digit
-
-
-@dataclass(frozen=True)
-class Heading:
-    marker: str  # 第431章, 序言, Chapter 3
-    number: int | None
-    title: str  # the text after the marker, may be empty
-    prefix: str = ""  # text before the marker on the same line (often the book title)
-    volume: bool = False  # 第一卷: a part above chapters
-
-    @property
-    def spoken(self) -> str:
-        return f"{self.marker} {self.title}".strip()
-
-    @property
-    def display_title(self) -> str:
-        return self.title or self.marker
-
-
-def match_heading(line: str) -> Heading | None:
-    line = normalize_spaces(line)
-    if len(line) > 60:
-        return None
-    found = _NUMBERED.match(line)
-    if found:
-        return Heading(
-            marker=re.sub(r"\s+", "", found["marker"]),
-            number=parse_number(found["number"]),
-            title=(found["title"] or "").strip(),
-            prefix=found["prefix"].strip(),
-            volume=found["unit"] in _VOLUME_UNITS,
-        )
-    # 序 言 / 后 记 written with a space between the characters
-    compact = re.sub(r"^(\S)\s(\S)(?=$|\s)", r"\1\2", line)
-    for pattern in (_SPECIAL, _ENGLISH):
-        found = pattern.match(compact)
-        if found:
-            number = parse_number(found["number"]) if found["number"] else None
-            return Heading(
-                marker=found["marker"], number=number, title=(found["title"] or "").strip()
-            )
-    return None
 
 
 @dataclass
@@ -124,15 +34,25 @@ class RawChapter:
     volume: str | None = None
 
 
-def split_chapters(lines: list[str]) -> tuple[list[str], list[RawChapter]]:
-    """(front matter before the first heading, chapters). A volume heading followed
-    directly by a chapter heading is not a chapter of its own: it names the volume of the
-    chapters after it. The same heading twice in a row makes one chapter."""
+@dataclass
+class Split:
+    front: list[str]  # lines before the first heading
+    chapters: list[RawChapter]
+    contents: list[str] = field(default_factory=list)  # a table of contents, left out
+
+
+def split_chapters(lines: list[str], pattern: re.Pattern[str] | None = None) -> Split:
+    """A volume heading followed directly by a chapter heading is not a chapter of its
+    own: it names the volume of the chapters after it. The same heading twice in a row
+    makes one chapter; 正文 right before a heading only marks where the story starts."""
+    headings, contents = choose_headings(lines, pattern)
     front: list[str] = []
     chapters: list[RawChapter] = []
     volume: str | None = None
-    for line in lines:
-        heading = match_heading(line) if line.strip() else None
+    for index, line in enumerate(lines):
+        heading = headings.get(index)
+        if index in contents:
+            continue
         if heading is None:
             (chapters[-1].lines if chapters else front).append(line)
             continue
@@ -140,9 +60,142 @@ def split_chapters(lines: list[str]) -> tuple[list[str], list[RawChapter]]:
         empty = last is not None and not any(s.strip() for s in last.lines)
         if empty and last.heading == heading:
             continue  # a repeated heading line
-        if empty and last.heading and last.heading.volume:
+        if empty and last.heading and (last.heading.volume or last.heading.marker == "正文"):
             chapters.pop()  # the volume heading only opens the volume
         if heading.volume:
             volume = heading.spoken
         chapters.append(RawChapter(heading=heading, volume=volume))
-    return front, chapters
+    return Split(front, chapters, [lines[i] for i in sorted(contents)])
+
+
+def choose_headings(
+    lines: list[str], pattern: re.Pattern[str] | None = None
+) -> tuple[dict[int, Heading], set[int]]:
+    """(line index -> heading, indexes of table-of-contents lines)."""
+    if pattern is not None:
+        return _user_headings(lines, pattern), set()
+    found = {i: h for i, line in enumerate(lines) if (h := match_heading(line)) is not None}
+    contents = _contents(found, lines)
+    strong = {i: h for i, h in found.items() if h.strong and i not in contents}
+    strong_chapters = sum(1 for h in strong.values() if h.family != "special" and not h.volume)
+    families: dict[tuple[str, str], list[int]] = {}
+    for i, h in found.items():
+        if not h.strong and i not in contents:
+            families.setdefault((h.family, h.prefix), []).append(i)
+    volumes = sorted(i for i, h in strong.items() if h.volume)
+    sizes = _line_offsets(lines)
+    best: list[int] = []
+    for members in families.values():
+        kept = _in_sequence(members, found, volumes)
+        if (
+            len(kept) >= max(MIN_WEAK_CHAPTERS, strong_chapters + 1, len(best) + 1)
+            and len(kept) >= MIN_COHERENCE * len(members)
+            and _median_length(kept, sizes) >= MIN_MEDIAN_CHARS
+        ):
+            best = kept
+    return strong | {i: found[i] for i in best}, contents
+
+
+def _user_headings(lines: list[str], pattern: re.Pattern[str]) -> dict[int, Heading]:
+    """Lines that start with the user's pattern; its groups ``number`` and ``title``
+    are used when it has them."""
+    headings = {}
+    for i, line in enumerate(lines):
+        text = normalize_spaces(line)
+        found = pattern.match(text) if text else None
+        if not found:
+            continue
+        groups = found.groupdict()
+        numeral = groups.get("number") or (m[0] if (m := _ANY_NUMERAL.search(found[0])) else None)
+        title = groups.get("title") or text[found.end() :].strip(" :：、.-—")
+        marker = found[0].strip() if "title" not in groups else ""
+        headings[i] = Heading(
+            marker=marker or title,
+            number=parse_number(numeral) if numeral else None,
+            title=title if marker else "",
+            family="pattern",
+        )
+    return headings
+
+
+def _contents(found: dict[int, Heading], lines: list[str]) -> set[int]:
+    """Strong chapter headings in runs of CONTENTS_RUN or more with only blank lines
+    between them: a table of contents, not chapters."""
+    contents: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate([*lines, "end"]):
+        if not line.strip():
+            continue
+        heading = found.get(i)
+        if heading is not None and heading.strong:
+            run.append(i)
+            continue
+        chapter_like = [k for k in run if found[k].family != "special" and not found[k].volume]
+        if len(chapter_like) >= CONTENTS_RUN:
+            contents |= set(run)
+        run = []
+    return contents
+
+
+def _in_sequence(members: list[int], found: dict[int, Heading], volumes: list[int]) -> list[int]:
+    """The members whose numbers increase through each volume (the longest increasing
+    run of them), without a jump too large to be the next chapter. Families without
+    numbers (☆、标题) keep every member."""
+    if any(found[i].number is None for i in members):
+        return members
+    kept: list[int] = []
+    for segment in _by_volume(members, volumes):
+        previous = None
+        for i in _longest_increasing(segment, [found[i].number for i in segment]):
+            number = found[i].number
+            if previous is None or number - previous <= MAX_GAP:
+                kept.append(i)
+                previous = number
+    return kept
+
+
+def _by_volume(members: list[int], volumes: list[int]) -> list[list[int]]:
+    segments: dict[int, list[int]] = {}
+    for i in members:
+        segments.setdefault(bisect.bisect(volumes, i), []).append(i)
+    return list(segments.values())
+
+
+def _longest_increasing(items: list[int], numbers: list[int]) -> list[int]:
+    """The longest subsequence of ``items`` with strictly increasing ``numbers``, in
+    O(n log n) (patience sorting)."""
+    tails: list[int] = []  # tails[k]: the smallest last number of a run of length k+1
+    tail_at: list[int] = []  # ... and the position that holds it
+    parent = [-1] * len(items)
+    for k, number in enumerate(numbers):
+        at = bisect.bisect_left(tails, number)
+        if at == len(tails):
+            tails.append(number)
+            tail_at.append(k)
+        else:
+            tails[at] = number
+            tail_at[at] = k
+        parent[k] = tail_at[at - 1] if at else -1
+    out = []
+    k = tail_at[-1] if tail_at else -1
+    while k != -1:
+        out.append(items[k])
+        k = parent[k]
+    return out[::-1]
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.strip()))
+    return offsets
+
+
+def _median_length(members: list[int], offsets: list[int]) -> float:
+    """The median number of characters from each member to the next (or the end)."""
+    if not members:
+        return 0
+    ends = [*members[1:], len(offsets) - 1]
+    pairs = zip(members, ends, strict=True)
+    lengths = sorted(offsets[end] - offsets[start] for start, end in pairs)
+    return lengths[len(lengths) // 2]

@@ -6,6 +6,7 @@ This is an edge of the pipeline: everything after it works on strings.
 from __future__ import annotations
 
 import codecs
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -26,18 +27,33 @@ _BOMS = [
 ]
 
 
-def load(path: Path) -> Source:
-    """The text of a TXT or EPUB file, or a one-line AudiobookError."""
+MAX_BINARY_SHARE = 0.01  # NUL and control bytes beyond this share: not a text file
+MAX_BAD_SHARE = 0.001  # bytes that may fail to decode and be replaced (a stray byte)
+_CONTROL = bytes(c for c in range(32) if c not in b"\t\n\r\f\x1a\x1b")
+_replaced = threading.local()
+
+
+def _count_and_replace(error: UnicodeDecodeError) -> tuple[str, int]:
+    _replaced.offsets.append(error.start)
+    return "\ufffd", error.end
+
+
+codecs.register_error("audiobook-count", _count_and_replace)
+
+
+def load(path: Path, encoding: str | None = None) -> Source:
+    """The text of a TXT or EPUB file, or a one-line AudiobookError. ``encoding``
+    overrides detection for a TXT."""
     data = _read_bytes(path)
     if data.startswith(_ZIP) and (path.suffix.lower() == ".epub" or _is_epub(data)):
         return load_epub(path)
-    text, encoding = decode(data, path)
-    return Source(documents=[Document(text)], encoding=encoding)
+    text, used, notes = decode(data, path, encoding)
+    return Source(documents=[Document(text)], encoding=used, notes=notes)
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, encoding: str | None = None) -> str:
     """The text of a TXT file (UTF-8, UTF-16/32 with BOM, GB18030 or Big5)."""
-    return decode(_read_bytes(path), path)[0]
+    return decode(_read_bytes(path), path, encoding)[0]
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -54,40 +70,85 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-def decode(data: bytes, path: Path) -> tuple[str, str]:
-    """Text and the encoding it was read with."""
-    encoding = _detect(data, path)
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        raise AudiobookError(f"{path}: cannot decode the text as {encoding}") from None
+def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str, list[str]]:
+    """Text, the encoding it was read with, and notes for the user: NUL padding dropped,
+    a few undecodable bytes replaced. A file is refused only when it is binary (NULs and
+    control bytes beyond a small share) or mostly undecodable."""
+    notes: list[str] = []
+    if encoding is not None:
+        _check_encoding(encoding)
+    bom = next((name for mark, name in _BOMS if data.startswith(mark)), None)
+    if bom is None and encoding is None:
+        data, padding = _drop_padding(data, path)
+        if padding:
+            notes.append(f"{path.name}: {padding} NUL byte(s) of padding dropped")
+    encoding = encoding or bom or _detect(data, path)
+    text, bad = _decode_counting(data, encoding)
+    if len(bad) > max(1, len(data) * MAX_BAD_SHARE):
+        raise AudiobookError(
+            f"{path}: cannot decode the text as {encoding} ({len(bad)} bad bytes, the first "
+            f"on line {_line_of(data, bad[0])}); name the encoding with --encoding"
+        )
+    if bad:
+        notes.append(
+            f"{path.name}: {len(bad)} byte(s) could not be read as {encoding} and were "
+            f"replaced (the first on line {_line_of(data, bad[0])}, byte {bad[0]})"
+        )
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise AudiobookError(f"{path}: the file is empty")
     if not _looks_like_text(text):
         raise AudiobookError(f"{path}: cannot decode the text (not a known Chinese encoding)")
-    return text, encoding
+    return text, encoding, notes
+
+
+def _check_encoding(name: str) -> None:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise AudiobookError(
+            f"--encoding {name}: no such encoding (try gb18030, big5, utf-8)"
+        ) from None
+
+
+def _drop_padding(data: bytes, path: Path) -> tuple[bytes, int]:
+    """Without NUL bytes, when they (and other control bytes) are a trace; a file where they
+    are common is binary."""
+    nuls = data.count(0)
+    controls = len(data) - len(data.translate(None, _CONTROL))
+    if controls > len(data) * MAX_BINARY_SHARE:
+        raise AudiobookError(f"{path}: looks like a binary file, not a text file")
+    return (data.replace(b"\x00", b""), nuls) if nuls else (data, 0)
+
+
+def _decode_counting(data: bytes, encoding: str) -> tuple[str, list[int]]:
+    """The text with undecodable bytes replaced, and the byte offsets where they were."""
+    _replaced.offsets = []
+    text = data.decode(encoding, errors="audiobook-count")
+    return text, _replaced.offsets
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _detect(data: bytes, path: Path) -> str:
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return encoding
-    if b"\x00" in data:
-        raise AudiobookError(f"{path}: looks like a binary file, not a text file")
-    try:
-        data.decode("utf-8")
+    """UTF-8 when all but a trace of the bytes are UTF-8, else what the detector finds
+    among the Chinese encodings, else the one that decodes with fewest errors."""
+    if len(_decode_counting(data, "utf-8")[1]) <= len(data) * MAX_BAD_SHARE:
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=CANDIDATE_ENCODINGS).best()
-    if best is None:
-        raise AudiobookError(
-            f"{path}: cannot decode the text (expected UTF-8, UTF-16, GB18030 or Big5)"
-        )
-    return best.encoding
+    if best is not None:
+        return best.encoding
+    errors = {name: len(_decode_counting(data, name)[1]) for name in ("gb18030", "big5")}
+    name = min(errors, key=errors.get)
+    if errors[name] <= max(1, len(data) * MAX_BAD_SHARE):
+        return name
+    raise AudiobookError(
+        f"{path}: cannot decode the text (expected UTF-8, UTF-16, GB18030 or Big5)"
+    )
 
 
 def _looks_like_text(text: str) -> bool:

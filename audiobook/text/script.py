@@ -8,27 +8,36 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from audiobook.config import Config
+from audiobook.errors import AudiobookError
 from audiobook.model import Book, Chapter, Segment
 from audiobook.text.attribution import analyse
-from audiobook.text.chapters import Heading, RawChapter, match_heading, split_chapters
+from audiobook.text.chapters import RawChapter, split_chapters
 from audiobook.text.cleanup import Removal, breadcrumb_parts, clean_lines, compile_patterns
 from audiobook.text.cleanup import remove_repeats as remove_repeated_blocks
 from audiobook.text.convert import ScriptConverter
 from audiobook.text.dialogue import is_speech, split_quotes
+from audiobook.text.headings import Heading, match_heading
 from audiobook.text.normalize import normalize_paragraph, normalize_spaces
+from audiobook.text.reading import load
 from audiobook.text.sentences import split_sentences
 from audiobook.text.source import Document, Source
 
 _AUTHOR = re.compile(r"^\s*作\s*者\s*[:：]\s*(?P<author>\S.{0,30}?)\s*$")
 _BOOK_MARKS = re.compile(r"《(?P<title>[^》]{1,40})》")
 _FRONT_TITLE = re.compile(r"^\s*(?:书名|書名)\s*[:：]\s*(?P<title>\S.{0,40}?)\s*$")
+# what a heading's prefix may be without being the book's title: 正文, a volume
+_NOT_A_TITLE = re.compile(r"^(?:正文|第.{1,8}[卷集部篇]|卷.{1,8})(?:\s.*)?$")
+LONG_CHAPTER_CHARS = 50_000  # a chapter this long is probably several, unsplit
 
 
 @dataclass
 class ScriptOptions:
     patterns: list[str] = field(default_factory=list)  # the user's removal regexes
     keep_traditional: bool = False  # for zh-TW voices: no conversion to Simplified
+    chapter_pattern: str | None = None  # a regex that starts every heading line
 
 
 @dataclass
@@ -37,6 +46,7 @@ class Script:
     removed: list[Removal]
     traditional: bool  # the input was Traditional Chinese
     converted: bool  # ... and was converted to Simplified
+    notes: list[str] = field(default_factory=list)  # for the user: padding dropped, ...
 
 
 def make_script(
@@ -44,8 +54,10 @@ def make_script(
 ) -> Script:
     options = options or ScriptOptions()
     patterns = compile_patterns(options.patterns)
+    heading_pattern = _compile_chapter_pattern(options.chapter_pattern)
     removed: list[Removal] = []
-    title_votes: list[str] = []
+    titles: list[str] = []  # named as the title (《书名》, 书名：), in order
+    title_votes: list[str] = []  # guessed from breadcrumbs and heading prefixes
     author = source.author
     raw_chapters: list[RawChapter] = []
     preface: list[str] = []
@@ -57,20 +69,23 @@ def make_script(
             crumbs = breadcrumb_parts(removal.text)
             if crumbs:
                 title_votes += crumbs[1:-1]
-        front, chapters = split_chapters(lines)
+        split = split_chapters(lines, heading_pattern)
+        front, chapters = split.front, split.chapters
+        removed += [Removal(line, "contents") for line in split.contents]
         if document.title and not chapters:
             chapters = [_titled_document(document, front)]
             front = []
         for chapter in chapters:
-            if chapter.heading and chapter.heading.prefix:
-                title_votes.append(chapter.heading.prefix)
+            prefix = chapter.heading.prefix if chapter.heading else ""
+            if prefix and not _NOT_A_TITLE.match(prefix):
+                title_votes.append(prefix)
         for line in (normalize_spaces(x) for x in front):
             if not line:
                 continue
             if found := _AUTHOR.match(line):
                 author = author or found["author"]
             elif (found := _BOOK_MARKS.fullmatch(line)) or (found := _FRONT_TITLE.match(line)):
-                title_votes.append(found["title"])
+                titles.append(found["title"])
             else:
                 preface.append(line)
         raw_chapters += chapters
@@ -98,7 +113,7 @@ def make_script(
         ]
     else:
         chapters, characters = analyse(chapters)
-    title = source.title or _pick(title_votes)
+    title = source.title or (titles[0] if titles else _pick(title_votes))
     if convert and title:
         title = converter.to_simplified(title)
     book = Book(
@@ -108,7 +123,50 @@ def make_script(
         fallback_title=fallback_title,
         characters=characters,
     )
-    return Script(book=book, removed=removed, traditional=converter.traditional, converted=convert)
+    notes = [*source.notes, *_long_chapter_notes(chapters, options.chapter_pattern)]
+    return Script(
+        book=book,
+        removed=removed,
+        traditional=converter.traditional,
+        converted=convert,
+        notes=notes,
+    )
+
+
+def _compile_chapter_pattern(pattern: str | None) -> re.Pattern[str] | None:
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise AudiobookError(
+            f"chapter pattern {pattern!r} is not a valid regular expression: {exc}"
+        ) from None
+
+
+def _long_chapter_notes(chapters: list[Chapter], pattern: str | None) -> list[str]:
+    """A chapter far longer than any real one is probably several whose headings were not
+    recognised: say so, and how to name their shape."""
+    long = [c for c in chapters if c.characters > LONG_CHAPTER_CHARS]
+    if not long:
+        return []
+    what = (
+        "the whole book is one chapter"
+        if len(chapters) == 1
+        else f"{len(long)} chapter(s) are over {LONG_CHAPTER_CHARS:,} characters"
+    )
+    hint = "check --chapter-pattern" if pattern else "give their shape with --chapter-pattern"
+    return [f"{what} ({long[0].characters:,} characters); if it has headings, {hint} REGEX"]
+
+
+def read_script(path: Path, config: Config, keep_traditional: bool = False) -> Script:
+    """The script of the book in ``path``, read with the user's settings."""
+    options = ScriptOptions(
+        patterns=config.remove_patterns,
+        keep_traditional=keep_traditional,
+        chapter_pattern=config.chapter_pattern,
+    )
+    return make_script(load(path, config.encoding), path.stem, options)
 
 
 def book_from_text(text: str, fallback_title: str = "untitled") -> Book:

@@ -1,0 +1,79 @@
+"""The command line's shared options, and the chapter list they take."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from audiobook.errors import AudiobookError
+from audiobook.speech.engines import ENGINES
+
+DEFAULT_OUT = Path("output")
+
+
+def reading_options(command):
+    """--config, and the two settings of how a book is read that may also be given there."""
+    command = click.option(
+        "--chapter-pattern",
+        metavar="REGEX",
+        help="Headings are the lines that start with this (e.g. '^第.+章'); "
+        "default: found per book.",
+    )(command)
+    command = click.option(
+        "--encoding",
+        metavar="NAME",
+        help="Read a TXT in this encoding (gb18030, big5, utf-8); default: detected.",
+    )(command)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        help="A TOML file with [cleanup], [pauses], [loudness], [input], [chapters] "
+        "(default: audiobook.toml).",
+    )(command)
+
+
+output_option = click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Folder for the book's folder.",
+)
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["auto", *ENGINES]),
+    default="auto",
+    show_default=True,
+    help="edge: online neural voices; local: the offline voice; auto: edge if it answers.",
+)
+cover_option = click.option(
+    "--cover",
+    "cover_path",
+    type=click.Path(path_type=Path),
+    help="A JPEG or PNG image: embedded in every MP3 (and the podcast feed).",
+)
+
+
+def parse_selection(spec: str | None, count: int) -> list[int]:
+    """ "1-3,7" -> [1, 2, 3, 7] (chapter order numbers, 1-based); None -> all."""
+    if not spec:
+        return list(range(1, count + 1))
+    chosen: set[int] = set()
+    for part in spec.replace("，", ",").split(","):
+        part = part.strip()
+        found = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+)?)?", part)
+        if not found:
+            raise AudiobookError(f"--chapters: cannot read {part!r} (use a list like 1-3,7 or 5-)")
+        first = int(found[1])
+        last = int(found[2]) if found[2] else (count if "-" in part else first)
+        if first < 1 or last < first:
+            raise AudiobookError(f"--chapters: {part!r} is not a valid range")
+        chosen.update(range(first, min(last, count) + 1))
+    if not chosen:
+        raise AudiobookError(f"--chapters {spec}: the book has only {count} chapter(s)")
+    return sorted(chosen)
