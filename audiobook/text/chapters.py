@@ -20,7 +20,7 @@ from audiobook.text.normalize import normalize_spaces
 MIN_WEAK_CHAPTERS = 3
 MIN_COHERENCE = 0.6  # of a weak family's lines that must fall in its number sequence
 MAX_GAP = 20  # a number this far past the last one is not the next chapter (a year)
-MIN_MEDIAN_CHARS = 100  # a weak family's chapters are longer than a list's items
+MIN_MEDIAN_CHARS = 50  # a weak family's chapters are longer than a list's items
 CONTENTS_RUN = 3  # chapter headings in a row with nothing between: a table of contents
 _ANY_NUMERAL = re.compile(
     r"[0-9０-９]+|[〇零一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖拾佰仟]+"
@@ -89,7 +89,7 @@ def choose_headings(
         kept = _in_sequence(members, found, volumes)
         if (
             len(kept) >= max(MIN_WEAK_CHAPTERS, strong_chapters + 1, len(best) + 1)
-            and len(kept) >= MIN_COHERENCE * len(members)
+            and len(kept) >= MIN_COHERENCE * len(_in_range(members, kept, found))
             and _median_length(kept, sizes) >= MIN_MEDIAN_CHARS
         ):
             best = kept
@@ -123,17 +123,25 @@ def _contents(found: dict[int, Heading], lines: list[str]) -> set[int]:
     between them: a table of contents, not chapters."""
     contents: set[int] = set()
     run: list[int] = []
-    for i, line in enumerate([*lines, "end"]):
+
+    def end_run() -> None:
+        chapter_like = [k for k in run if found[k].family != "special" and not found[k].volume]
+        if len(chapter_like) >= CONTENTS_RUN:
+            contents.update(run)
+        run.clear()
+
+    for i, line in enumerate(lines):
         if not line.strip():
             continue
         heading = found.get(i)
-        if heading is not None and heading.strong:
-            run.append(i)
+        if heading is None or not heading.strong:
+            end_run()
             continue
-        chapter_like = [k for k in run if found[k].family != "special" and not found[k].volume]
-        if len(chapter_like) >= CONTENTS_RUN:
-            contents |= set(run)
-        run = []
+        last = found[run[-1]] if run else None
+        if last and (last == heading or (heading.number or 0) <= (last.number or 0)):
+            end_run()  # the numbers start again: the chapters themselves begin here
+        run.append(i)
+    end_run()
     return contents
 
 
@@ -152,6 +160,15 @@ def _in_sequence(members: list[int], found: dict[int, Heading], volumes: list[in
                 kept.append(i)
                 previous = number
     return kept
+
+
+def _in_range(members: list[int], kept: list[int], found: dict[int, Heading]) -> list[int]:
+    """The members whose numbers are not far beyond the sequence: a year (2008) is no
+    rival of chapter 60, a second list item 2 is."""
+    if not kept or found[kept[0]].number is None:
+        return members
+    top = max(found[i].number for i in kept) + MAX_GAP
+    return [i for i in members if found[i].number <= top]
 
 
 def _by_volume(members: list[int], volumes: list[int]) -> list[list[int]]:

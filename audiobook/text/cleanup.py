@@ -23,7 +23,7 @@ _URL_SIGN = re.compile(
     r"www|https?|://|\.(?:com|net|org|cn|cc|info|tw|me|la|top|vip|xyz|co|io|tv|so)(?![a-z])"
 )
 # A run of Latin text (after folding full-width forms): where a URL or domain hides.
-_LATIN_RUN = re.compile(r"[!-~]+(?: [!-~]+)*")
+_LATIN_RUN = re.compile(r"[0-9a-z][!-~]*(?: [!-~]+)*")
 AD_PHRASES = (
     "小说天堂",
     "最新章节",
@@ -117,17 +117,34 @@ def cut_ads(line: str) -> tuple[str | None, list[Removal]]:
     spans = ad_spans(line)
     if not spans:
         return line, []
-    pieces, at = [], 0
-    for start, end in spans:
-        pieces.append(line[at:start])
-        at = end
-    rest = "".join([*pieces, line[at:]])
-    hanzi = len(HANZI.findall(rest))
+    rest = _without(line, spans)
+    hanzi = _hanzi_count(rest)
     if hanzi < 2 or (hanzi < 30 and _AD_WORDS.search(rest)):
         return None, [Removal(line, "ad")]
     cuts = [line[a:b] for a, b in spans]
     reason = "url" if all(_URL_SIGN.search(_fold(c)) for c in cuts) else "ad fragment"
     return rest, [Removal(c, reason) for c in cuts]
+
+
+def _ad_line(line: str) -> bool:
+    """A line at the top or bottom of a download that holds an ad and talks like one (专题
+    网址…, 提供…在线阅读): the site's, however long."""
+    spans = ad_spans(line)
+    return bool(spans) and bool(
+        _AD_WORDS.search(_without(line, spans)) or _hanzi_count(_without(line, spans)) < 2
+    )
+
+
+def _without(line: str, spans: list[tuple[int, int]]) -> str:
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces.append(line[at:start])
+        at = end
+    return "".join([*pieces, line[at:]])
+
+
+def _hanzi_count(text: str) -> int:
+    return len(HANZI.findall(text))
 
 
 def remove_repeats(paragraphs: list[str]) -> tuple[list[str], list[Removal]]:
@@ -242,7 +259,7 @@ def clean_lines(
             continue
         if number in edges and len(line) <= MAX_NOTICE_CHARS:
             # the top and bottom of a download are the site's: a notice, or an ad line
-            if ad_spans(line):
+            if _ad_line(line):
                 removed.append(Removal(line, "ad"))
                 continue
             if _NOTICE.search(line):

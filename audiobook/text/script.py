@@ -30,6 +30,9 @@ _BOOK_MARKS = re.compile(r"《(?P<title>[^》]{1,40})》")
 _FRONT_TITLE = re.compile(r"^\s*(?:书名|書名)\s*[:：]\s*(?P<title>\S.{0,40}?)\s*$")
 # what a heading's prefix may be without being the book's title: 正文, a volume
 _NOT_A_TITLE = re.compile(r"^(?:正文|第.{1,8}[卷集部篇]|卷.{1,8})(?:\s.*)?$")
+_SITE_TAG = re.compile(
+    r"[\[【（(〔][^\]】）)〕]*(?:www|https?|\.(?:com|net|org|cn|cc))[^\]】）)〕]*[\]】）)〕]", re.I
+)
 LONG_CHAPTER_CHARS = 50_000  # a chapter this long is probably several, unsplit
 
 
@@ -166,7 +169,13 @@ def read_script(path: Path, config: Config, keep_traditional: bool = False) -> S
         keep_traditional=keep_traditional,
         chapter_pattern=config.chapter_pattern,
     )
-    return make_script(load(path, config.encoding), path.stem, options)
+    return make_script(load(path, config.encoding), title_from_file_name(path.stem), options)
+
+
+def title_from_file_name(stem: str) -> str:
+    """The file name without a site's tag around it: [www.xx.com]书名 -> 书名."""
+    plain = _SITE_TAG.sub("", stem).strip(" _-")
+    return plain or stem
 
 
 def book_from_text(text: str, fallback_title: str = "untitled") -> Book:
