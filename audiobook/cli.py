@@ -11,6 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from audiobook.config import load_config
 from audiobook.errors import AudiobookError
@@ -135,12 +136,12 @@ def preview_command(
     [result] = done.results
     cast = done.cast
     workflow.raise_if_failed([result])
-    out.print(f"Preview: {result.path} ({format_duration(result.duration_ms)})")
+    out.print(f"Preview: {escape(str(result.path))} ({format_duration(result.duration_ms)})")
     show_cast(out, cast, book)
     if with_html:
         page = result.path.with_suffix(".html")
         write_preview_page(page, plan, result, cast)
-        out.print(f"Page: {page}")
+        out.print(f"Page: {escape(str(page))}")
     if play and play_file(result.path) is None:
         names = ", ".join(command[0] for command in PLAYERS)
         err.print(f"No audio player found (looked for {names}): open the file yourself.")
@@ -196,7 +197,7 @@ def podcast_command(
             base_url=base_url,
             cover=cover,
         )
-        out.print(f"Feed: {feed} ({len(episodes)} episodes)")
+        out.print(f"Feed: {escape(str(feed))} ({len(episodes)} episodes)")
 
 
 @main.command("cast")
@@ -316,11 +317,12 @@ def run() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except AudiobookError as exc:
-        err.print(f"[red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
-        err.print(f"[red]Error:[/] {exc.strerror or exc}{where}", highlight=False, soft_wrap=True)
+        message = escape(f"{exc.strerror or exc}{where}")
+        err.print(f"[red]Error:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except BrokenProcessPool:
         err.print(
@@ -332,7 +334,7 @@ def run() -> None:
         if os.environ.get("AUDIOBOOK_DEBUG"):
             raise
         err.print(
-            f"[red]Internal error:[/] {type(exc).__name__}: {exc} "
+            f"[red]Internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
             "(set AUDIOBOOK_DEBUG=1 for the traceback)",
             highlight=False,
             soft_wrap=True,

@@ -118,21 +118,22 @@ def show_script(console: Console, script: Script, chapters: list[Chapter]) -> No
                 Text(c.name, style=colours[c.name]),
                 c.gender,
                 str(lines[c.name]),
-                "、".join(c.aliases),
+                Text("、".join(c.aliases)),
             )
         console.print(table)
 
 
 def show_cast(console: Console, cast: Cast, book: Book) -> None:
     voices = cast.voices()
-    table = Table(title=f"Cast of {book.name} ({cast.engine}): {cast.path}", title_justify="left")
+    title = escape(f"Cast of {book.name} ({cast.engine}): {cast.path}")
+    table = Table(title=title, title_justify="left")
     for column in ("Role", "Gender", "Lines", "Voice", "Voice gender"):
         table.add_column(column, justify="right" if column == "Lines" else "left", no_wrap=True)
     table.add_row("(narrator)", "", "", voices[None].describe(), voices[None].gender)
     table.add_row("(unknown speaker)", "", "", voices[OTHERS].describe(), voices[OTHERS].gender)
     for name, role in cast.characters.items():
         voice = voices[name]
-        table.add_row(name, role.gender, str(role.lines), voice.describe(), voice.gender)
+        table.add_row(Text(name), role.gender, str(role.lines), voice.describe(), voice.gender)
     console.print(table)
 
 

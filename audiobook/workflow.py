@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,6 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from audiobook.audio.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
 from audiobook.audio.tags import read_engine
@@ -84,10 +86,10 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
     engine, why = asyncio.run(choose_engine(engine))
     cast = prepare_cast(plan.book, plan.book_dir, engine)
     book = plan.book
-    author = f" by {book.author}" if book.author else ""
+    author = f" by {escape(book.author)}" if book.author else ""
     err.print(
-        f"[bold]{book.name}[/]{author}: {len(book.chapters)} chapter(s), "
-        f"{doing} with {why}; cast in {cast.path}",
+        f"[bold]{escape(book.name)}[/]{author}: {len(book.chapters)} chapter(s), "
+        f"{doing} with {why}; cast in {escape(str(cast.path))}",
         highlight=False,
     )
     columns = (
@@ -122,11 +124,12 @@ def whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bo
     name = plan.book_dir / safe_name(plan.book.name)
     if mp3:
         join_mp3(parts, name.with_suffix(".mp3"), info)
-        out.print(f"Whole book: {name.with_suffix('.mp3')} ({len(parts)} chapter markers)")
+        path = escape(str(name.with_suffix(".mp3")))
+        out.print(f"Whole book: {path} ({len(parts)} chapter markers)")
     if m4b:
         with err.status("Encoding the M4B (AAC) ..."):
             write_m4b(parts, name.with_suffix(".m4b"), info)
-        out.print(f"Whole book: {name.with_suffix('.m4b')} ({len(parts)} chapters)")
+        out.print(f"Whole book: {escape(str(name.with_suffix('.m4b')))} ({len(parts)} chapters)")
 
 
 def raise_if_failed(results: list[ChapterResult]) -> None:
@@ -154,7 +157,7 @@ def _warn_if_mixed(plan: BuildPlan, engine: str) -> None:
     )
     if others:
         err.print(
-            f"[yellow]Note:[/] some chapters in {plan.book_dir} were read by the "
+            f"[yellow]Note:[/] some chapters in {escape(str(plan.book_dir))} were read by the "
             f"{', '.join(others)} engine and these by {engine}; "
             f"rerun with --engine {others[0]} --refresh for one voice throughout.",
             highlight=False,
@@ -165,7 +168,7 @@ def _warn_if_mixed(plan: BuildPlan, engine: str) -> None:
 def print_summary(
     plan: BuildPlan, results: list[ChapterResult], wall: float, counts: dict[str, int]
 ) -> None:
-    table = Table(title=str(plan.book_dir), title_justify="left")
+    table = Table(title=escape(str(plan.book_dir)), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Chapter")
     table.add_column("Length", justify="right")
@@ -174,9 +177,9 @@ def print_summary(
         state = " (up to date)" if r.reused else ""
         table.add_row(
             str(r.chapter.order),
-            plan.book.chapter_title(r.chapter),
+            Text(plan.book.chapter_title(r.chapter)),
             format_duration(r.duration_ms) if not r.error else "[red]failed[/]",
-            r.path.name + state if not r.error else "",
+            Text(r.path.name + state if not r.error else ""),
         )
     out.print(table)
     audio = sum(r.duration_ms for r in results)

@@ -291,3 +291,25 @@ def test_long_inputs_lose_nothing(text: str) -> None:
     assert said >= 0.9 * len(text.replace("“", "").replace("”", "")) - 60_000
     narration = [s for c in book.chapters for s in c.segments if s.kind == "narration"]
     assert max(len(s.text) for s in narration) <= 200
+
+
+# --- names are never markup ----------------------------------------------------------------
+
+
+def test_names_are_printed_as_they_are(tmp_path: Path) -> None:
+    from tests.fake_edge import FakeEdgeServer
+
+    (tmp_path / "[b]长夜.txt").write_text(
+        "第一章 [i]开端\n[red]阿三[/red]说：“你好。”\n" + story(1), "utf-8"
+    )
+    result = run_cli("script", "[b]长夜.txt", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "[b]长夜" in result.stdout and "[i]开端" in result.stdout
+    with FakeEdgeServer() as server:
+        args = ["build", "[b]长夜.txt", "--engine", "edge", "-o", "out"]
+        env = {"AUDIOBOOK_EDGE_URL": server.url, "COLUMNS": "200"}
+        result = run_cli(*args, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "[b]长夜" in result.stderr and "[i]开端" in result.stdout
+    missing = run_cli("script", "[x]无.txt", cwd=tmp_path)
+    assert "[x]无.txt" in missing.stderr
