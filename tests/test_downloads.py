@@ -313,3 +313,12 @@ def test_names_are_printed_as_they_are(tmp_path: Path) -> None:
     assert "[b]长夜" in result.stderr and "[i]开端" in result.stdout
     missing = run_cli("script", "[x]无.txt", cwd=tmp_path)
     assert "[x]无.txt" in missing.stderr
+
+
+def test_an_unclosed_quote_ends_at_the_next_opening_mark() -> None:
+    """Without line breaks, a quote left open must not swallow the rest of the book."""
+    text = "他说：“你来了。她笑道：“我来了。”" + story(1).strip() * 50
+    chapter = book_from_text(text, "x").chapters[0]
+    speech = [s.text for s in chapter.segments if s.kind == "speech"]
+    assert speech[:2] == ["你来了。她笑道：", "我来了。"]
+    assert max(len(s.text) for s in chapter.segments) < 100

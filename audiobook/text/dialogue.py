@@ -54,6 +54,13 @@ def split_quotes(paragraph: str, open_quote: bool = False) -> tuple[list[Piece],
             if i > start:
                 pieces.append(_Draft(paragraph[start:i], quoted=False))
             depth, start = 1, i + 1
+        elif ch == OPEN and depth == 1:
+            # “ inside “…: Chinese nests with ‘’, so this is a quote left unclosed (or a
+            # continuation whose paragraph break was lost): the old quote ends here. Nesting
+            # would run it to the end of the book.
+            pieces.append(_Draft(paragraph[start:i], quoted=True, continues=continues))
+            continues = False
+            start = i + 1
         elif ch in (OPEN, INNER_OPEN) and depth >= 1:
             depth += 1
         elif ch in (CLOSE, INNER_CLOSE) and depth > 1:
