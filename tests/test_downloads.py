@@ -275,6 +275,8 @@ NOVEL = (DATA / "鲁迅小说集.txt").read_text("utf-8-sig")
         "他" * 50_000 + "。",
         "他说：“" + "今天天气很好，我们去散步吧。" * 60_000,
         "（" * 5_000 + "今天天气很好" * 150_000,
+        "(" + "今天天气很好" * 150_000,
+        "'" + "今天天气很好" * 150_000,
         "\n".join(f"“第{i}句话。”他说。" for i in range(20_000)),
     ],
     ids=[
@@ -282,6 +284,8 @@ NOVEL = (DATA / "鲁迅小说集.txt").read_text("utf-8-sig")
         "a 50,000-character sentence",
         "unclosed quote",
         "unclosed parenthesis",
+        "unclosed ASCII parenthesis",
+        "unclosed single quote",
         "20,000 paragraphs",
     ],
 )

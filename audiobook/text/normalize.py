@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from audiobook.text.hanzi import HANZI_RANGES
+from audiobook.text.hanzi import HANZI, HANZI_RANGES
 
 _SPACES = re.compile(r"[\s\u3000\u00a0\u2000-\u200b\u202f\u205f\ufeff]+")
 # Full-width Latin letters and digits (Ａ, ０) to ASCII; full-width punctuation stays.
@@ -19,7 +19,9 @@ _CJK_OR_MARK = HANZI_RANGES + r"\u3000-\u303f\uff00-\uffef“”‘’…—"
 # Half-width marks next to Chinese text, as both seeds have them (`干部,有人` `了?`).
 _HALF_WIDTH = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；"}
 _HALF_WIDTH_MARK = re.compile(rf"(?<=[{_CJK_OR_MARK}])[,?!:;]|[,?!:;](?=[{_CJK_OR_MARK}])")
-_PARENS = re.compile(rf"\(([^()]*[{HANZI_RANGES}][^()]*)\)")
+# A pair of brackets, checked for Chinese inside by a function: a pattern that looks for
+# it would backtrack quadratically over a long unclosed run.
+_PARENS = re.compile(r"\(([^()]*)\)")
 # Footnote references: ⑴…⒇, ⒈…⒛, optionally in brackets, and ①…⑳ right after text.
 _FOOTNOTE = re.compile(
     r"[（(〔\[]?[\u2474-\u249b][）)〕\]]?"
@@ -38,7 +40,7 @@ def normalize_paragraph(text: str) -> str:
     text = _FOOTNOTE.sub("", text)
     text = text.translate(_CORNER)
     text = _HALF_WIDTH_MARK.sub(lambda m: _HALF_WIDTH[m[0]], text)
-    text = _PARENS.sub(r"（\1）", text)
+    text = _PARENS.sub(lambda m: f"（{m[1]}）" if HANZI.search(m[1]) else m[0], text)
     text = pair_straight_quotes(text)
     # a space between two Chinese characters is an artefact of line wrapping
     return re.sub(rf"(?<=[{_CJK_OR_MARK}]) (?=[{_CJK_OR_MARK}])", "", text)
@@ -55,5 +57,20 @@ def pair_straight_quotes(text: str) -> str:
             out.append(part)
         text = "".join(out)
     if "'" in text:
-        text = re.sub(rf"'([^']*[{HANZI_RANGES}][^']*)'", r"‘\1’", text)
+        text = _pair_single_quotes(text)
     return text
+
+
+def _pair_single_quotes(text: str) -> str:
+    """'…' -> ‘…’ around Chinese text; an apostrophe (don't) pairs with nothing."""
+    marks = [i for i, ch in enumerate(text) if ch == "'"]
+    out = list(text)
+    k = 0
+    while k + 1 < len(marks):
+        start, end = marks[k], marks[k + 1]
+        if HANZI.search(text, start + 1, end):
+            out[start], out[end] = "‘", "’"
+            k += 2
+        else:
+            k += 1
+    return "".join(out)
