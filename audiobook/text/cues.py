@@ -1,0 +1,163 @@
+"""Reading the text around a quote as a reader does: who a tag clause names (a name, or a
+pronoun resolved to the last character of that gender), who a quote addresses, the tag
+that ends the paragraph before, the character a sentence is about."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from audiobook.model import Character, Segment
+from audiobook.text.characters import CLAUSE_END, LEADING_WORDS, NARRATOR
+from audiobook.text.words import SPEECH_VERBS
+
+VERB = re.compile("|".join(sorted(SPEECH_VERBS, key=len, reverse=True)))
+PRONOUNS = {"他": "male", "她": "female", "伊": "female"}  # 伊: she, in older prose
+# how a reply opens (好的，…) and how a speaker carries on after a long line (另外啊，…)
+REPLY = re.compile(
+    r"^(?:好的?|是的?|嗯+|对的?|行|知道了?|明白了?|可以|不|没有|谢谢|哦|噢|唔|啊|哎)[，,。！!…、]"
+)
+SHORT_LINE = 45  # characters: a line this short expects an answer
+MEMORY = 200  # names kept in mind: far more than any pronoun reaches back, and bounded
+CARRY_ON_OPENERS = ("另外", "还有", "而且", "再说", "所以", "因此", "总之", "怎么", "至于")
+PREPOSITIONS = set("和跟与向对给把被让叫朝替同问望找")
+
+
+@dataclass
+class Context:
+    """What the attribution knows while reading a chapter in order."""
+
+    recent: list[str]  # characters mentioned in narration, most recent last
+    paragraphs: dict[int, list[Segment]]  # the chapter's segments by paragraph
+    last_speakers: list[str]  # speakers of previous quotes, most recent last
+    last_addressee: str | None = None
+    last_speech_paragraph: int = -10
+    last_speaker: str | None = None  # of the previous quote
+    last_quote: str = ""
+
+
+_TAG_END = re.compile("(?:" + "|".join(SPEECH_VERBS) + r")[^，。！？]{0,3}[。：:，,]$")
+
+
+def tag_paragraph_before(segs: list[Segment], i: int) -> str:
+    """A tag ending the paragraph before, when the quote stands alone in its own
+    paragraph (他说：¶“…”, 七斤叹一口气说，¶“…”); "" otherwise."""
+    if i == 0:
+        return ""
+    previous = segs[i - 1]
+    if previous.kind != "narration" or previous.paragraph != segs[i].paragraph - 1:
+        return ""
+    if i >= 2 and segs[i - 2].kind == "speech" and segs[i - 2].paragraph == previous.paragraph:
+        return ""  # “…”阿Q说。 closes the quote before it: not a tag for this one
+    text = previous.text.rstrip()
+    if text.endswith(("：", ":")) or _TAG_END.search(text):
+        return text[:-1]
+    return ""
+
+
+def last_sentence(text: str) -> str:
+    return CLAUSE_END.split(text.rstrip("：:，, "))[-1]
+
+
+def name_index(characters: list[Character]) -> list[tuple[str, str]]:
+    """(surface form, character name), longest forms first for matching."""
+    forms = [(c.name, c.name) for c in characters]
+    forms += [(a, c.name) for c in characters for a in c.aliases]
+    return sorted(forms, key=lambda f: len(f[0]), reverse=True)
+
+
+def mentions(text: str, names: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """(position, character) of each mention, in order, longest match wins."""
+    taken = [False] * len(text)
+    found = []
+    for form, name in names:
+        for m in re.finditer(re.escape(form), text):
+            if not any(taken[m.start() : m.end()]):
+                found.append((m.start(), name))
+                for k in range(m.start(), m.end()):
+                    taken[k] = True
+    return sorted(found)
+
+
+PLURAL = re.compile(r"^(?:他们|她们|我们|人们|大家|众人|大伙|\S{1,4}们)")
+_POSSESSIVE = re.compile(r"^(?:我|他|她|伊)的")
+
+
+def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str | None:
+    """The speaker a tag sentence names: the character (or pronoun) that starts one of
+    its clauses, the clause nearest the speech verb when ``last`` (X看着Y，笑道：), else
+    the first. 我 is the narrator; 我的母亲 is the mother, not 我."""
+    heads = []
+    for clause in re.split(r"[，,、：:]", sentence):
+        clause = LEADING_WORDS.sub("", clause.strip())
+        if not clause:
+            continue
+        possessive = _POSSESSIVE.match(clause)
+        body = clause[possessive.end() :] if possessive else clause
+        named = [
+            (at, name)
+            for at, name in mentions(body, names)
+            if at == 0 or body[at - 1] not in PREPOSITIONS
+        ]
+        if named and named[0][0] <= 2:
+            heads.append(named[0][1])
+        elif possessive:
+            continue  # 他的母亲 with no known 母亲: nobody we know
+        elif clause[0] == "我" and not clause.startswith("我们"):
+            heads.append(NARRATOR)
+        elif clause[0] in PRONOUNS and clause[1:2] != "们":
+            heads.append(recent_of_gender(PRONOUNS[clause[0]], genders, ctx))
+    heads = [h for h in heads if h]
+    if not heads:
+        return None
+    return heads[-1] if last else heads[0]
+
+
+def recent_of_gender(gender: str, genders: dict[str, str], ctx: Context) -> str | None:
+    for name in reversed(ctx.recent):
+        if genders.get(name) == gender:
+            return name
+    for name in reversed(ctx.recent):
+        if genders.get(name) == "unknown":
+            return name
+    return None
+
+
+def addressee(quote: str, names) -> str | None:
+    """“李毅，我明天的行程…” -> 李毅: a name opening the quote and followed by a pause."""
+    for form, name in names:
+        if quote.startswith(form) and quote[len(form) : len(form) + 1] in (
+            "，",
+            "！",
+            "！",
+            "、",
+            ",",
+            "…",
+            "。",
+            "？",
+        ):
+            return name
+    return None
+
+
+def paragraph_text(segs: list[Segment], i: int, step: int, ctx: Context) -> str:
+    """The paragraph before (step -1) or after (+1) segment i's, if it is narration."""
+    same = ctx.paragraphs.get(segs[i].paragraph + step, [])
+    if same and all(s.kind == "narration" for s in same):
+        return "".join(s.text for s in same)
+    return ""
+
+
+def leading_mention(text: str, names, addressed: str | None) -> str | None:
+    """The character a sentence is about: its first mention at the start of a clause
+    (和卫江南聊了几句，张庆平又扭头望向高妍 -> 张庆平)."""
+    first = CLAUSE_END.split(text, maxsplit=1)[0]
+    for at, name in mentions(first, names):
+        at_clause_start = (
+            at == 0
+            or first[at - 1] in "，,、：:"
+            or (at <= 2 and first[:at] in ("这时", "只见", "于是", "便", "又", "就"))
+        )
+        if at_clause_start and name != addressed:
+            return name
+    return None
