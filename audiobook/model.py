@@ -16,6 +16,8 @@ class Segment:
     paragraph: int
     kind: str = "narration"  # "narration" or "speech"
     speaker: str | None = None
+    confidence: float | None = None  # of the speaker (0-1), for speech
+    cue: str | None = None  # what decided the speaker ("tag after", "reply", ...)
 
 
 @dataclass

@@ -1,15 +1,18 @@
 """Dialogue and speaker accuracy of `audiobook script` on the hand-labelled gold sets.
 
-    uv run python bench/eval_dialogue.py [-v]
+    uv run python bench/eval_dialogue.py [-v] [--rules] [--heldout]
 
 Prints, per file and in total: quotes labelled, found, right kind, and right speaker
-among speech quotes, plus the analysis speed of the whole of 鲁迅小说集.
+among speech quotes; accuracy by confidence band (is the confidence honest?), and with
+--rules by the cue that decided; then the analysis speed of the whole of 鲁迅小说集.
+--heldout scores the held-out part (tests/data/heldout) instead: only to judge, at the end.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,18 +23,21 @@ from audiobook.text.evaluation import Score, evaluate, gold_sets  # noqa: E402
 from audiobook.text.reading import load  # noqa: E402
 from audiobook.text.script import make_script  # noqa: E402
 
+BANDS = [(0.9, 1.01), (0.7, 0.9), (0.5, 0.7), (0.0, 0.5)]
+
 
 def main() -> None:
     verbose = "-v" in sys.argv
+    heldout = "--heldout" in sys.argv
     overall = Score()
     print(f"{'gold set':34} quotes found  kind  speech speaker")
-    for gold in gold_sets(DATA):
-        name = gold.name
+    for gold in gold_sets(DATA, heldout=heldout):
         result = evaluate(gold)
         overall.add(result)
         print(
-            f"{name:34} {result.gold:6} {result.found:5} {result.kind_right:5} "
-            f"{result.speech:6} {result.speaker_right:7}"
+            f"{gold.name:34} {result.gold:6} {result.found:5} {result.kind_right:5} "
+            f"{result.speech:6} {result.speaker_right:7}  "
+            f"{result.speaker_right / max(result.speech, 1):.1%}"
         )
         if verbose:
             for miss in result.misses:
@@ -44,7 +50,23 @@ def main() -> None:
         f"kind accuracy {overall.kind_right / max(overall.found, 1):.1%}, "
         f"speaker accuracy {overall.speaker_right / max(overall.speech, 1):.1%}"
     )
-
+    judged = overall.judged
+    print("confidence band   quotes  share   right")
+    for low, high in BANDS:
+        band = [right for confidence, _, right in judged if low <= confidence < high]
+        print(
+            f"[{low:.1f}, {min(high, 1):.1f}{']' if high > 1 else ')'}       {len(band):6} "
+            f"{len(band) / max(len(judged), 1):6.1%} {sum(band) / max(len(band), 1):7.1%}"
+        )
+    if "--rules" in sys.argv:
+        by_cue: dict[str, list[bool]] = defaultdict(list)
+        for _, cue, right in judged:
+            by_cue[cue].append(right)
+        print("deciding cue                quotes   right")
+        for cue, rights in sorted(by_cue.items(), key=lambda item: -len(item[1])):
+            print(f"{cue:26} {len(rights):7} {sum(rights) / len(rights):7.1%}")
+    if heldout:
+        return
     luxun = DATA / "鲁迅小说集.txt"
     started = time.perf_counter()
     book = make_script(load(luxun), luxun.stem).book

@@ -23,6 +23,8 @@ class Quote:
     text: str
     kind: str  # "speech" or "emphasis"
     speaker: str | None
+    confidence: float | None = None
+    cue: str | None = None
 
 
 @dataclass
@@ -33,6 +35,8 @@ class Score:
     speech: int = 0  # gold speech quotes found
     speaker_right: int = 0
     misses: list[str] = field(default_factory=list)  # descriptions of what went wrong
+    judged: list[tuple[float, str, bool]] = field(default_factory=list)  # speech quotes:
+    # (confidence, cue, speaker right)
 
     def add(self, other: Score) -> None:
         self.gold += other.gold
@@ -41,6 +45,7 @@ class Score:
         self.speech += other.speech
         self.speaker_right += other.speaker_right
         self.misses += other.misses
+        self.judged += other.judged
 
 
 def chapter_quotes(chapter: Chapter) -> list[Quote]:
@@ -49,7 +54,9 @@ def chapter_quotes(chapter: Chapter) -> list[Quote]:
     quotes = []
     for segment in chapter.segments:
         if segment.kind == "speech":
-            quotes.append(Quote(segment.text, "speech", segment.speaker))
+            quotes.append(
+                Quote(segment.text, "speech", segment.speaker, segment.confidence, segment.cue)
+            )
             continue
         pieces, _ = split_quotes(segment.text)
         quotes += [Quote(p.text, "emphasis", None) for p in pieces if p.quoted]
@@ -93,7 +100,10 @@ def score(quotes: list[Quote], gold: list[dict], lookahead: int = 6) -> Score:
         if item["kind"] == "speech":
             result.speech += 1
             speaker = _TO_SIMPLIFIED.to_simplified(item.get("speaker") or "") or None
-            if same_person(found.speaker, speaker):
+            right = same_person(found.speaker, speaker)
+            if found.kind == "speech":
+                result.judged.append((found.confidence or 0.0, found.cue or "none", right))
+            if right:
                 result.speaker_right += 1
             else:
                 result.misses.append(f"speaker {found.speaker} for {speaker}: {item['starts']}")
@@ -108,13 +118,15 @@ class GoldSet:
     seed: bool  # one of the two chapters the project was made from
 
 
-def gold_sets(data: Path) -> list[GoldSet]:
-    """The labelled quotes under ``data`` (tests/data): seeds/gold.json and gold/*.json."""
+def gold_sets(data: Path, heldout: bool = False) -> list[GoldSet]:
+    """The labelled quotes under ``data`` (tests/data): seeds/gold.json and gold/*.json, or
+    with ``heldout`` the held-out part (heldout/*.json), scored only to judge, never to tune."""
     sets = []
-    seeds = json.loads((data / "seeds" / "gold.json").read_text("utf-8"))
-    for name, entry in seeds["files"].items():
-        sets.append(GoldSet(name, data / "seeds" / name, [(None, entry["quotes"])], True))
-    for path in sorted((data / "gold").glob("*.json")):
+    if not heldout:
+        seeds = json.loads((data / "seeds" / "gold.json").read_text("utf-8"))
+        for name, entry in seeds["files"].items():
+            sets.append(GoldSet(name, data / "seeds" / name, [(None, entry["quotes"])], True))
+    for path in sorted((data / ("heldout" if heldout else "gold")).glob("*.json")):
         entry = json.loads(path.read_text("utf-8"))
         chapters = [(c["title"], c["quotes"]) for c in entry["chapters"]]
         sets.append(GoldSet(path.stem, data / entry["source"], chapters, False))
