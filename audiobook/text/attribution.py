@@ -99,6 +99,7 @@ RULES: dict[str, tuple[float, float]] = {
     "crowd": (7.0, 0.8),
     "beat after": (6.0, 0.85),
     "beat before": (5.5, 0.8),
+    "beat between": (5.2, 0.7),
     "goes on after tag": (5.0, 0.85),
     "called by name": (2.0, 0.7),
     "reply": (1.5, 0.55),
@@ -179,6 +180,8 @@ def _evidence(segs: list[Segment], i: int, names, genders, ctx: Context) -> list
     if ctx.last_speech_paragraph == seg.paragraph:  # a second quote in the same paragraph
         if not (i > 0 and segs[i - 1].kind == "speech"):  # “…”他说，“…”: the same speaker
             found.append((ctx.last_speaker, "goes on after tag"))
+            # ... unless the narration between is someone else's doing (“…”铺主踢了两脚，“…”)
+            found.append((who(first_clause(before), names, genders, ctx), "beat between"))
         else:  # “…”“…”: an exchange
             found.append((_other_party(ctx, addressed), "exchange"))
     else:

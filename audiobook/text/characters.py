@@ -19,11 +19,13 @@ import jieba.posseg as posseg
 from audiobook.model import Chapter, Character, Segment
 from audiobook.text.hanzi import HANZI_RANGES
 from audiobook.text.words import (
+    ADDRESS_FORMS,
     FEMALE_NAME_CHARS,
     FEMALE_WORDS,
     KIN_ENDINGS,
     MALE_NAME_CHARS,
     MALE_WORDS,
+    NOT_CHARACTERS,
     PLACE_ENDINGS,
     ROLE_ENDINGS,
     SURNAMES,
@@ -178,7 +180,7 @@ def discover_characters(chapters: list[Chapter]) -> list[Character]:
                     keep.discard(short)
                 else:
                     keep.discard(long)
-    keep = sorted(keep, key=lambda n: -counts[n])
+    keep = sorted((n for n in keep if not _nobody(n)), key=lambda n: -counts[n])
     characters = [Character(name=n, gender=infer_gender(n, narration, tuple(keep))) for n in keep]
     _join_aliases(characters, narration)
     return characters
@@ -189,7 +191,9 @@ def _join_aliases(characters: list[Character], text: str) -> None:
     character has it; the given name alone (江南) -> the full name."""
     by_surname: dict[str, list[Character]] = {}
     for c in characters:
-        if len(c.name) in (2, 3) and c.name != NARRATOR:
+        # a surname's name, not a noun (车夫 would make 小车 and 老车 aliases)
+        plain_noun = [(w, f) for w, f in posseg.lcut(c.name)] == [(c.name, "n")]
+        if len(c.name) in (2, 3) and c.name[0] in SURNAMES and not plain_noun:
             by_surname.setdefault(c.name[0], []).append(c)
     for c in characters:
         if len(c.name) == 3:
@@ -210,12 +214,40 @@ def _join_aliases(characters: list[Character], text: str) -> None:
     shared = Counter(a for c in characters for a in set(c.aliases))
     for c in characters:
         c.aliases = [a for a in dict.fromkeys(c.aliases) if shared[a] == 1]
+    # 刘四 for 刘四爷: the name without its title, when both are of one gender (七斤 and
+    # 七斤嫂 are husband and wife)
+    for c in characters:
+        for o in characters:
+            rest = o.name[len(c.name) :]
+            if (
+                o is not c
+                and len(c.name) >= 2
+                and o.name.startswith(c.name)
+                and (rest in TITLES or rest in ("爷", "爷爷"))
+                and (c.gender == o.gender or "unknown" in (c.gender, o.gender))
+            ):
+                o.aliases.append(c.name)
+    # 虎姑娘 and 虎妞: a form of address on the one name that starts like it
+    for c in characters:
+        if len(c.name) >= 3 and c.name[1:] in ADDRESS_FORMS:
+            owners = [o for o in characters if o is not c and o.name[0] == c.name[0]]
+            if len(owners) == 1 and owners[0].name[1:] not in ADDRESS_FORMS:
+                owners[0].aliases.append(c.name)
     # an alias found as a separate character: fold it in
     alias_of = {a: c for c in characters for a in c.aliases}
     for c in list(characters):
         owner = alias_of.get(c.name)
         if owner is not None and owner is not c:
             characters.remove(c)
+
+
+def _nobody(name: str) -> bool:
+    """A crowd, a pronoun-like word or a glued phrase (向大家低声), not a person."""
+    return (
+        name in NOT_CHARACTERS
+        or name.endswith("们")
+        or any(w in name for w in ("大家", "低声", "大声"))
+    )
 
 
 def infer_gender(name: str, text: str, others: tuple[str, ...] = ()) -> str:
