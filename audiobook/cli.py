@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -77,7 +78,7 @@ def build_command(
 
     started = time.perf_counter()
     config = load_config(config_path, input_path, encoding, chapter_pattern)
-    book = workflow.read_book(input_path, config)
+    book = workflow.read_book(input_path, config, out_dir)
     orders = parse_selection(selection, len(book.chapters))
     chosen = [c for c in book.chapters if c.order in orders]
     plan = workflow.make_plan(
@@ -121,7 +122,7 @@ def preview_command(
     from audiobook.workflow import err, out
 
     config = load_config(config_path, input_path, encoding, chapter_pattern)
-    book = workflow.read_book(input_path, config)
+    book = workflow.read_book(input_path, config, out_dir)
     chosen = [c for c in book.chapters if c.order == chapter_number]
     if not chosen:
         raise AudiobookError(
@@ -180,7 +181,7 @@ def podcast_command(
     books = []
     for input_path in input_paths:  # read them all first: a bad one stops before any work
         config = load_config(config_path, input_path, encoding, chapter_pattern)
-        books.append((workflow.read_book(input_path, config), config))
+        books.append((workflow.read_book(input_path, config, out_dir), config))
     for book, config in books:
         plan = workflow.make_plan(book, out_dir, book.chapters, config, cover=cover)
         results = workflow.synthesize(plan, engine, jobs, f"exporting {len(book.chapters)}").results
@@ -224,7 +225,7 @@ def cast_command(
     from audiobook.workflow import out
 
     config = load_config(config_path, input_path, encoding, chapter_pattern)
-    book = workflow.read_book(input_path, config)
+    book = workflow.read_book(input_path, config, out_dir)
     engine, _ = asyncio.run(choose_engine(engine, check=False))
     book_dir = BuildPlan(book=book, out_dir=out_dir, chapters=[]).book_dir
     cast = prepare_cast(book, book_dir, engine, reset=reset)
@@ -263,9 +264,11 @@ def voices_command(engine: str | None) -> None:
 @click.option(
     "--keep-traditional", is_flag=True, help="Keep Traditional Chinese as it is (for zh-TW voices)."
 )
+@output_option
 @reading_options
 def script_command(
     input_path: Path,
+    out_dir: Path,
     chapter_number: int | None,
     output_format: str,
     removed: bool,
@@ -277,14 +280,17 @@ def script_command(
     """Show how INPUT will be read: chapters, segments, speakers."""
     from rich.console import Console
 
+    from audiobook.files import safe_name
     from audiobook.report import script_json, show_notes, show_removed, show_script
+    from audiobook.text.corrections import correct
     from audiobook.text.script import read_script
 
     out = Console()
     config = load_config(config_path, input_path, encoding, chapter_pattern)
     script = read_script(input_path, config, keep_traditional)
-    show_notes(Console(stderr=True), script.notes)
-    book = script.book
+    book, corrected = correct(script.book, out_dir / safe_name(script.book.name))
+    script = replace(script, book=book)
+    show_notes(Console(stderr=True), [*script.notes, *corrected])
     chapters = book.chapters
     if chapter_number is not None:
         chapters = [c for c in chapters if c.order == chapter_number]

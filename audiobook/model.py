@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+UNSURE_BELOW = 0.5  # a speaker's confidence under this is shown as uncertain
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -18,6 +20,11 @@ class Segment:
     speaker: str | None = None
     confidence: float | None = None  # of the speaker (0-1), for speech
     cue: str | None = None  # what decided the speaker ("tag after", "reply", ...)
+
+    @property
+    def unsure(self) -> bool:
+        """Speech whose speaker is more likely wrong than not: marked for the reader."""
+        return self.kind == "speech" and (self.confidence or 0.0) < UNSURE_BELOW
 
 
 @dataclass

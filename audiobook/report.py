@@ -11,7 +11,7 @@ from rich.text import Text
 
 from audiobook.cast.casting import OTHERS, Cast
 from audiobook.cast.voices import catalogue
-from audiobook.model import Book, Chapter
+from audiobook.model import Book, Chapter, Segment
 
 if TYPE_CHECKING:  # only for hints: importing the script stage loads jieba's models
     from audiobook.text.cleanup import Removal
@@ -32,6 +32,13 @@ SPEAKER_COLOURS = [
 ]
 
 
+def _segment_json(segment: Segment) -> dict:
+    entry = {"kind": segment.kind, "speaker": segment.speaker, "text": segment.text}
+    if segment.kind == "speech":
+        entry["confidence"] = segment.confidence
+    return entry
+
+
 def script_json(book: Book, chapters: list[Chapter]) -> dict:
     """The stable JSON interface of ``audiobook script --format json`` (see README)."""
     return {
@@ -44,9 +51,7 @@ def script_json(book: Book, chapters: list[Chapter]) -> dict:
             {
                 "number": chapter.number,
                 "title": chapter.title,
-                "segments": [
-                    {"kind": s.kind, "speaker": s.speaker, "text": s.text} for s in chapter.segments
-                ],
+                "segments": [_segment_json(s) for s in chapter.segments],
             }
             for chapter in chapters
         ],
@@ -95,7 +100,7 @@ def show_script(console: Console, script: Script, chapters: list[Chapter]) -> No
                 line = Text()
             paragraph = segment.paragraph
             if segment.kind == "speech":
-                who = segment.speaker or "?"
+                who = (segment.speaker or "?") + ("?" if segment.unsure else "")
                 style = colours.get(segment.speaker or "", "white")
                 line.append(f"[{who}]“{segment.text}”", style=style)
             else:

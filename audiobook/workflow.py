@@ -31,6 +31,8 @@ from audiobook.model import Book
 from audiobook.report import format_duration, show_notes
 from audiobook.speech.engines.choose import choose_engine, get_engine
 from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED
+from audiobook.text.corrections import FILE_NAME as CORRECTIONS
+from audiobook.text.corrections import correct, write_template
 from audiobook.text.script import read_script
 
 err = Console(stderr=True)
@@ -85,6 +87,7 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
     """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
     engine, why = asyncio.run(choose_engine(engine))
     cast = prepare_cast(plan.book, plan.book_dir, engine)
+    write_template(plan.book_dir / CORRECTIONS, plan.book)
     book = plan.book
     author = f" by {escape(book.author)}" if book.author else ""
     err.print(
@@ -141,10 +144,11 @@ def raise_if_failed(results: list[ChapterResult]) -> None:
         )
 
 
-def read_book(input_path: Path, config: Config) -> Book:
+def read_book(input_path: Path, config: Config, out_dir: Path) -> Book:
+    """The book, with the speakers corrected in its folder's speakers.toml."""
     script = read_script(input_path, config)
-    show_notes(err, script.notes)
-    book = script.book
+    book, corrected = correct(script.book, out_dir / safe_name(script.book.name))
+    show_notes(err, [*script.notes, *corrected])
     if not any(c.segments or c.heading for c in book.chapters):
         raise AudiobookError(f"{input_path}: no text to read")
     return book

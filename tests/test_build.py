@@ -82,6 +82,7 @@ def test_writes_one_mp3_per_chapter(built) -> None:
         "0002 继续.mp3",
         "0002 继续.srt",
         "cast-local.toml",
+        "speakers.toml",  # where the reader corrects a speaker
     ]
     assert "Wrote 2 of 2" in result.stdout
 

@@ -166,7 +166,8 @@ def lay_out(
             speech = segment is not None and segment.kind == "speech"
             speaker = segment.speaker if speech and segment else None
             paragraph = segment.paragraph if segment else -1
-            cues.append(Cue(start, raw.position_ms, line.text, speaker, paragraph, speech))
+            unsure = bool(segment and segment.unsure)
+            cues.append(Cue(start, raw.position_ms, line.text, speaker, paragraph, speech, unsure))
         previous = line
     raw.pause(pauses.tail)
     return cues

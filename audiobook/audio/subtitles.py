@@ -16,6 +16,7 @@ class Cue:
     speaker: str | None  # who says it, if known
     paragraph: int  # -1 for the heading
     speech: bool = False  # words inside quote marks
+    unsure: bool = False  # ... whose speaker is uncertain
 
 
 def _display(cue: Cue) -> str:

@@ -39,6 +39,7 @@ class PageLine:
     text: str  # the sentence as displayed (for speech, the words inside the quotes)
     speaker: str | None  # None is the narrator; otherwise a character name
     paragraph: int  # lines with the same paragraph number are shown in one <p>
+    unsure: bool = False  # speech whose speaker may be wrong: marked
 
 
 def _palette_css() -> str:
@@ -79,6 +80,8 @@ h1 { font-size: 1.6rem; line-height: 1.4; margin: 1.2em 0 0.6em; }
   scroll-margin: 6em 0 2em; }
 .line:hover { text-decoration: underline dotted; text-underline-offset: 0.3em; }
 .line.current { background: var(--hl); }
+.line.unsure { text-decoration: underline dotted; }
+.line.unsure::after { content: "?"; font-size: 0.7em; vertical-align: super; }
 </style>
 </head>
 <body>
@@ -204,6 +207,8 @@ def _transcript(lines: list[PageLine], colours: dict[str, str]) -> str:
                 if i == len(run) - 1 or run[i + 1].speaker != line.speaker:
                     text += "”"
             css = "line" if line.speaker is None else f"line {colours[line.speaker]}"
+            if line.unsure:
+                css += " unsure"
             spans.append(
                 f'<span class="{css}" data-start="{line.start_ms}" data-end="{line.end_ms}"'
                 f' data-speaker="{html.escape(line.speaker or "")}">{html.escape(text)}</span>'

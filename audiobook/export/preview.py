@@ -29,7 +29,9 @@ def write_preview_page(page: Path, plan: BuildPlan, result: ChapterResult, cast:
     lines = []
     for cue in result.cues:
         speaker = (cue.speaker or UNKNOWN_SPEAKER) if cue.speech else None
-        lines.append(PageLine(cue.start_ms, cue.end_ms, cue.text, speaker, cue.paragraph))
+        lines.append(
+            PageLine(cue.start_ms, cue.end_ms, cue.text, speaker, cue.paragraph, cue.unsure)
+        )
     described = {name: voice.describe() for name, voice in voices.items() if name != OTHERS}
     if OTHERS in voices:
         described[UNKNOWN_SPEAKER] = voices[OTHERS].describe()
