@@ -23,6 +23,9 @@ INNER_OPEN, INNER_CLOSE = "‘", "’"
 _SENTENCE_END = re.compile(r"[。！？!?…]")
 _TAG_AFTER = re.compile(r"^[^。！？“”]{0,12}?(?:" + "|".join(SPEECH_VERBS) + r")")
 EMPHASIS_MAX = 12  # a quoted term is short
+# A comma inside the closing mark: speech that a tag cuts (a term takes its comma outside).
+_CUT_BY_TAG = re.compile(r"[，,][—…]*$")
+_EXCLAIMED = re.compile(r"^(?:了|地|的)?一声")  # 他“啊”了一声: a cry is speech
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ def is_speech(piece: Piece) -> bool:
         return True
     if _SENTENCE_END.search(text):
         return True
+    if _CUT_BY_TAG.search(text) or _EXCLAIMED.match(piece.after):
+        return True  # “那还用说，”矮子道，“…”; 他“啊”了一声
     if piece.opens_paragraph and (not piece.after.strip() or len(text) > EMPHASIS_MAX):
         return True
     if (
