@@ -102,6 +102,8 @@ RULES: dict[str, tuple[float, float]] = {
     "crowd": (7.0, 0.9),
     "beat after by name": (6.0, 0.84),
     "beat after": (6.0, 0.5),
+    "long beat after by name": (6.0, 0.85),
+    "long beat after": (4.5, 0.5),
     "beat before by name": (5.5, 0.82),
     "beat before": (5.5, 0.64),
     "beat between": (5.2, 0.6),
@@ -170,6 +172,8 @@ def _evidence(segs: list[Segment], i: int, names, genders, ctx: Context) -> list
             found.append(_named(clause, "tag after", names, genders, ctx))
         elif len(clause) <= 8:
             found.append(_named(clause, "beat after", names, genders, ctx))
+        else:  # “西边有兵呀？”老者的眼盯住祥子的军裤。: who acts right after speaking
+            found.append(_named(clause, "long beat after", names, genders, ctx))
     if before and not before.rstrip().endswith(_COLON_OR_COMMA):
         found.append((who(last_clause(before), names, genders, ctx), "beat before"))
     named = any(name and name != addressed for name, _ in found)
@@ -204,6 +208,7 @@ def _named(clause: str, rule: str, names, genders, ctx: Context) -> tuple[str | 
 
 
 def _other_party(ctx: Context, addressed: str | None) -> str | None:
+    """Who answers the last speaker: the one who spoke before them."""
     others = [n for n in reversed(ctx.last_speakers[:-1]) if n not in (ctx.last_speaker, addressed)]
     return others[0] if others else None
 
