@@ -141,3 +141,21 @@ def test_tags_thoughts_pronouns_and_the_narrator() -> None:
 def test_vocative_and_turn_taking() -> None:
     text = "第一章 开始\n赵强看着孙丽，问道：“孙丽，你明天去吗？”\n“去。”\n“几点？”\n“八点。”\n"
     assert [speaker for _, speaker in speeches(text)] == ["赵强", "孙丽", "赵强", "孙丽"]
+
+
+def test_an_unclosed_quote_ends_with_its_paragraph() -> None:
+    """A quote that goes on repeats its opening mark; one left open does not take the
+    paragraphs after it."""
+    from audiobook.text.script import book_from_text
+
+    text = "第一章 开始\n王刚说：“你来了\n李梅走了进来。她笑道：“来了。”\n“我在这儿\n“等你。”\n"
+    segments = book_from_text(text, "x").chapters[0].segments
+    assert [(s.kind, s.text) for s in segments] == [
+        ("narration", "王刚说："),
+        ("speech", "你来了"),
+        ("narration", "李梅走了进来。"),
+        ("narration", "她笑道："),
+        ("speech", "来了。"),
+        ("speech", "我在这儿"),  # goes on: the next paragraph repeats the opening mark
+        ("speech", "等你。"),
+    ]

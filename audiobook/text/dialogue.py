@@ -49,8 +49,8 @@ def split_quotes(paragraph: str, open_quote: bool = False) -> tuple[list[Piece],
     continues = False
     if open_quote and paragraph.startswith(OPEN):  # the repeated opening mark
         depth, start, i, continues = 1, 1, 1, True
-    elif open_quote:
-        depth, continues = 1, True
+    # else: a quote left open ends with its paragraph (a quote that goes on repeats its
+    # opening mark), so that a missing closing mark never swallows the story after it
     while i < len(paragraph):
         ch = paragraph[i]
         if ch == OPEN and depth == 0:
