@@ -269,9 +269,11 @@ def infer_gender(name: str, text: str, others: tuple[str, ...] = ()) -> str:
             window = window[:cut]
         he += window.count("他")
         she += window.count("她")
-    if she > he:
+    # the pronouns decide only when one clearly outnumbers the other: mixed evidence (a
+    # woman often mentioned beside a man) must not give a confident wrong gender
+    if she >= 2 * he and she:
         return "female"
-    if he > she:
+    if he >= 2 * she and he:
         return "male"
     given = name[1:] if len(name) >= 2 else name
     if any(ch in FEMALE_NAME_CHARS for ch in given):
