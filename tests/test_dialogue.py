@@ -159,3 +159,17 @@ def test_an_unclosed_quote_ends_with_its_paragraph() -> None:
         ("speech", "我在这儿"),  # goes on: the next paragraph repeats the opening mark
         ("speech", "等你。"),
     ]
+
+
+def test_people_named_by_description_speak_with_a_voice_of_their_own() -> None:
+    from audiobook.text.script import book_from_text
+
+    text = (
+        "第一章 开始\n一个穿红衣的女子走了过来，问道：“你是谁？”\n"
+        "那个胖大叔笑着说：“我是老王。”\n“你们好。”大家一起说。\n"
+    )
+    book = book_from_text(text, "x")
+    speakers = [s.speaker for s in book.chapters[0].segments if s.kind == "speech"]
+    assert speakers == ["穿红衣的女子", "胖大叔", None]  # a crowd is nobody in particular
+    genders = {c.name: c.gender for c in book.characters}
+    assert genders == {"穿红衣的女子": "female", "胖大叔": "male"}

@@ -24,6 +24,7 @@ from audiobook.text.characters import (
     NARRATOR,
     discover_characters,
     first_clause,
+    infer_gender,
     last_clause,
     neighbour,
 )
@@ -53,6 +54,10 @@ def analyse(chapters: list[Chapter]) -> tuple[list[Chapter], list[Character]]:
     genders = {c.name: c.gender for c in characters}
     attributed = [_attribute_chapter(ch, names, genders) for ch in chapters]
     spoken = Counter(s.speaker for ch in attributed for s in ch.segments if s.speaker)
+    known = {c.name for c in characters}
+    characters += [  # people the tags describe (光头的矮子, 那人) speak too
+        Character(name, infer_gender(name, "")) for name in spoken if name not in known
+    ]
     characters = [c for c in characters if spoken[c.name] or c.name != NARRATOR]
     characters.sort(key=lambda c: -spoken[c.name])
     return attributed, characters

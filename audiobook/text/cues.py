@@ -80,6 +80,24 @@ def mentions(text: str, names: list[tuple[str, str]]) -> list[tuple[int, str]]:
 
 
 PLURAL = re.compile(r"^(?:他们|她们|我们|人们|大家|众人|大伙|\S{1,4}们)")
+# A person named by description at the head of a tag: 那个人, 光头的矮子, 穿红衣的女子,
+# 一个胖大叔. The determiner goes (一个, 这位); 那 stays, as in 那人.
+PERSON_NOUNS = (
+    "女子|女人|男人|汉子|大叔|大婶|大妈|大爷|大娘|老头儿|老头子|老头|老太太|老太婆|老妇人|妇人"
+    "|矮子|胖子|瘦子|小伙子|年轻人|少年|少女|姑娘|老者|老人"
+)
+_DETERMINER = re.compile(r"^(?:于是|便|又|就|这时|只见|忽然)?(?:一个|一位|这个|这位|那个|那位)?")
+_DESCRIBED = re.compile(rf"^[^，。！？“”\s]{{0,6}}?(?:{PERSON_NOUNS})")
+_THAT_ONE = re.compile(r"^(?:那个|那)人")
+
+
+def _described(clause: str) -> str | None:
+    if _THAT_ONE.match(clause):
+        return "那人"
+    found = _DESCRIBED.match(_DETERMINER.sub("", clause))
+    return found[0] if found else None
+
+
 _POSSESSIVE = re.compile(r"^(?:我|他|她|伊)的")
 
 
@@ -88,8 +106,8 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
     its clauses, the clause nearest the speech verb when ``last`` (X看着Y，笑道：), else
     the first. 我 is the narrator; 我的母亲 is the mother, not 我."""
     heads = []
-    for clause in re.split(r"[，,、：:]", sentence):
-        clause = LEADING_WORDS.sub("", clause.strip())
+    for raw in re.split(r"[，,、：:]", sentence):
+        clause = LEADING_WORDS.sub("", raw.strip())
         if not clause:
             continue
         possessive = _POSSESSIVE.match(clause)
@@ -107,6 +125,8 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
             heads.append(NARRATOR)
         elif clause[0] in PRONOUNS and clause[1:2] != "们":
             heads.append(recent_of_gender(PRONOUNS[clause[0]], genders, ctx))
+        elif described := _described(raw.strip()):
+            heads.append(described)  # 光头的矮子, 那人: someone the text describes
     heads = [h for h in heads if h]
     if not heads:
         return None
