@@ -14,9 +14,9 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from audiobook.config import load_config
 from audiobook.errors import AudiobookError
 from audiobook.options import (
+    Settings,
     cover_option,
     engine_option,
     output_option,
@@ -68,16 +68,14 @@ def build_command(
     cover_path: Path | None,
     single_file: bool,
     m4b: bool,
-    config_path: Path | None,
-    encoding: str | None,
-    chapter_pattern: str | None,
+    settings: Settings,
 ) -> None:
     """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
     from audiobook import workflow
     from audiobook.audio.tags import read_cover
 
     started = time.perf_counter()
-    config = load_config(config_path, input_path, encoding, chapter_pattern)
+    config = settings.load(input_path)
     book = workflow.read_book(input_path, config, out_dir)
     orders = parse_selection(selection, len(book.chapters))
     chosen = [c for c in book.chapters if c.order in orders]
@@ -111,9 +109,7 @@ def preview_command(
     out_dir: Path,
     engine: str,
     jobs: int | None,
-    config_path: Path | None,
-    encoding: str | None,
-    chapter_pattern: str | None,
+    settings: Settings,
 ) -> None:
     """Hear one chapter of INPUT (or its first seconds) before building the whole book."""
     from audiobook import workflow
@@ -121,7 +117,7 @@ def preview_command(
     from audiobook.report import format_duration, show_cast
     from audiobook.workflow import err, out
 
-    config = load_config(config_path, input_path, encoding, chapter_pattern)
+    config = settings.load(input_path)
     book = workflow.read_book(input_path, config, out_dir)
     chosen = [c for c in book.chapters if c.order == chapter_number]
     if not chosen:
@@ -165,9 +161,7 @@ def podcast_command(
     cover_path: Path | None,
     engine: str,
     jobs: int | None,
-    config_path: Path | None,
-    encoding: str | None,
-    chapter_pattern: str | None,
+    settings: Settings,
 ) -> None:
     """Export one or more books as podcasts: chapter MP3s and a feed.xml per book."""
     from audiobook import workflow
@@ -180,7 +174,7 @@ def podcast_command(
     cover = read_cover(cover_path)
     books = []
     for input_path in input_paths:  # read them all first: a bad one stops before any work
-        config = load_config(config_path, input_path, encoding, chapter_pattern)
+        config = settings.load(input_path)
         books.append((workflow.read_book(input_path, config, out_dir), config))
     for book, config in books:
         plan = workflow.make_plan(book, out_dir, book.chapters, config, cover=cover)
@@ -212,9 +206,7 @@ def cast_command(
     out_dir: Path,
     engine: str,
     reset: bool,
-    config_path: Path | None,
-    encoding: str | None,
-    chapter_pattern: str | None,
+    settings: Settings,
 ) -> None:
     """Show (and create or complete) the voices cast for INPUT's narrator and characters."""
     from audiobook import workflow
@@ -224,7 +216,7 @@ def cast_command(
     from audiobook.speech.engines.choose import choose_engine
     from audiobook.workflow import out
 
-    config = load_config(config_path, input_path, encoding, chapter_pattern)
+    config = settings.load(input_path)
     book = workflow.read_book(input_path, config, out_dir)
     engine, _ = asyncio.run(choose_engine(engine, check=False))
     book_dir = BuildPlan(book=book, out_dir=out_dir, chapters=[]).book_dir
@@ -273,9 +265,7 @@ def script_command(
     output_format: str,
     removed: bool,
     keep_traditional: bool,
-    config_path: Path | None,
-    encoding: str | None,
-    chapter_pattern: str | None,
+    settings: Settings,
 ) -> None:
     """Show how INPUT will be read: chapters, segments, speakers."""
     from rich.console import Console
@@ -286,7 +276,7 @@ def script_command(
     from audiobook.text.script import read_script
 
     out = Console()
-    config = load_config(config_path, input_path, encoding, chapter_pattern)
+    config = settings.load(input_path)
     script = read_script(input_path, config, keep_traditional)
     book, corrected = correct(script.book, out_dir / safe_name(script.book.name))
     script = replace(script, book=book)

@@ -2,37 +2,60 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from audiobook.config import Config, load_config
 from audiobook.errors import AudiobookError
 from audiobook.speech.engines import ENGINES
 
 DEFAULT_OUT = Path("output")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Where a command's settings come from: --config (or audiobook.toml), and the
+    options that override it."""
+
+    config_path: Path | None
+    encoding: str | None
+    chapter_pattern: str | None
+
+    def load(self, input_path: Path) -> Config:
+        return load_config(self.config_path, input_path, self.encoding, self.chapter_pattern)
+
+
 def reading_options(command):
-    """--config, and the two settings of how a book is read that may also be given there."""
-    command = click.option(
+    """--config, --encoding and --chapter-pattern, given to the command as one
+    ``settings`` argument."""
+
+    @functools.wraps(command)
+    def with_settings(*args, config_path, encoding, chapter_pattern, **kwargs):
+        settings = Settings(config_path, encoding, chapter_pattern)
+        return command(*args, settings=settings, **kwargs)
+
+    with_settings = click.option(
         "--chapter-pattern",
         metavar="REGEX",
         help="Headings are the lines that start with this (e.g. '^第.+章'); "
         "default: found per book.",
-    )(command)
-    command = click.option(
+    )(with_settings)
+    with_settings = click.option(
         "--encoding",
         metavar="NAME",
         help="Read a TXT in this encoding (gb18030, big5, utf-8); default: detected.",
-    )(command)
+    )(with_settings)
     return click.option(
         "--config",
         "config_path",
         type=click.Path(path_type=Path),
         help="A TOML file with [cleanup], [pauses], [loudness], [input], [chapters] "
         "(default: audiobook.toml).",
-    )(command)
+    )(with_settings)
 
 
 output_option = click.option(
