@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,16 @@ def test_120_bare_numbers_and_a_year_line() -> None:
     assert "2008" in "".join(s.text for s in book.chapters[59].segments)
 
 
+def test_a_heading_glued_to_the_paragraph_before() -> None:
+    text = "".join(
+        f"{h}\n" + story(k) * 3 + ("这是结尾。" + "三" if k == 2 else "") + "\n"
+        for k, h in enumerate(["一", "二"], 1)
+    ) + "".join(f"{h}\n" + story(k) * 3 for k, h in enumerate(["四", "五"], 4))
+    book = book_from_text(text, "x")
+    assert [c.number for c in book.chapters] == [1, 2, 3, 4, 5]
+    assert book.chapters[1].segments[-1].text == "这是结尾。"
+
+
 def test_a_numbered_list_inside_chapters_is_not_a_heading() -> None:
     listing = "1、买菜\n2、做饭\n3、洗碗\n"
     text = "".join(f"第{n}章 日子\n" + story(n) + listing + story(n) for n in range(1, 4))
@@ -241,18 +252,20 @@ def test_zhengwen_prefix_is_not_the_title_and_a_site_file_name_is_plain(tmp_path
 
 
 def test_camel_xiangzi_as_downloaded() -> None:
-    """骆驼祥子 from a site: bare-numeral headings (八, 九, 十八 are missing in the file),
-    ad domains glued to paragraphs, a notice at the top and a footer."""
+    """骆驼祥子 from a site: bare-numeral headings (八, 九 and 十八 glued to the end of the
+    paragraph before), ad domains glued to paragraphs, a notice at the top and a footer."""
     path = DATA / "骆驼祥子.txt"
     script = make_script(load(path), path.stem)
     book = script.book
     numbers = [c.number for c in book.chapters]
-    assert numbers == [n for n in range(1, 25) if n not in (8, 9, 18)]
+    assert numbers == list(range(1, 25))
     assert (book.title, book.author) == ("骆驼祥子", "老舍")
     assert sorted({r.reason for r in script.removed}) == ["notice", "url"]
     spoken = skeleton("".join(s.text for c in book.chapters for s in c.segments))
+    glued = re.compile("(?<=[。！？])[一二三四五六七八九十]+$")  # a heading, now a chapter
     story_lines = [
-        skeleton(line.replace("4020.cn", "")) for line in path.read_text("utf-8").splitlines()
+        skeleton(glued.sub("", line.replace("4020.cn", "")))
+        for line in path.read_text("utf-8").splitlines()
     ]
     lost = [line for line in story_lines[4:-3] if len(line) > 3 and line not in spoken]
     assert lost == []

@@ -11,6 +11,7 @@ with nothing between them) is left out. ``--chapter-pattern`` replaces the choic
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -46,12 +47,18 @@ def split_chapters(lines: list[str], pattern: re.Pattern[str] | None = None) -> 
     own: it names the volume of the chapters after it. The same heading twice in a row
     makes one chapter; 正文 right before a heading only marks where the story starts."""
     headings, contents = choose_headings(lines, pattern)
+    glued = {} if pattern else _glued_headings(lines, headings)
     front: list[str] = []
     chapters: list[RawChapter] = []
     volume: str | None = None
     for index, line in enumerate(lines):
         heading = headings.get(index)
         if index in contents:
+            continue
+        if index in glued:  # “…睡意。八”: the story's end, then the next chapter's heading
+            line, heading = glued[index]
+            (chapters[-1].lines if chapters else front).append(line)
+            chapters.append(RawChapter(heading=heading, volume=volume))
             continue
         if heading is None:
             (chapters[-1].lines if chapters else front).append(line)
@@ -94,6 +101,39 @@ def choose_headings(
         ):
             best = kept
     return strong | {i: found[i] for i in best}, contents
+
+
+def _glued_headings(lines: list[str], headings: dict[int, Heading]) -> dict[int, tuple]:
+    """Bare-number headings a download glued to the end of the paragraph before (…平安的
+    睡意。八): where the chosen sequence skips a number, a paragraph between that ends a
+    sentence and then says exactly that number. Line index -> (the paragraph, heading)."""
+    members = sorted(i for i, h in headings.items() if h.family == "bare")
+    glued: dict[int, tuple] = {}
+    for start, end in itertools.pairwise(members):
+        low, high = headings[start].number, headings[end].number
+        if low is None or high is None or high - low < 2:
+            continue
+        chinese = not headings[start].marker.isdigit()
+        wanted = low + 1
+        for i in range(start + 1, end):
+            numeral = _chinese(wanted) if chinese else str(wanted)
+            found = re.match(rf"^(.*[。！？!?…”’])\s*{numeral}\s*$", lines[i])
+            if found and wanted < high:
+                glued[i] = (
+                    found[1],
+                    Heading(marker=numeral, number=wanted, title="", family="bare"),
+                )
+                wanted += 1
+    return glued
+
+
+def _chinese(number: int) -> str:
+    """1-99 in Chinese numerals, as chapter headings write them: 八, 十八, 二十四."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(number, 10)
+    if not tens:
+        return digits[ones]
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
 def _user_headings(lines: list[str], pattern: re.Pattern[str]) -> dict[int, Heading]:
