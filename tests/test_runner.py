@@ -13,8 +13,9 @@ from audiobook.cast.casting import draw_cast
 from audiobook.cast.voices import Voice
 from audiobook.errors import AudiobookError
 from audiobook.speech.cache import SegmentCache
+from audiobook.speech.engines import TransientError
 from audiobook.speech.engines.edge import EdgeEngine
-from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED, RetryPolicy
+from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED, Job, RetryPolicy, Runner
 from audiobook.text.script import book_from_text
 from tests.fake_edge import FakeEdgeServer
 
@@ -125,3 +126,31 @@ def test_an_unknown_voice_fails_fast(fake, tmp_path) -> None:
     with pytest.raises(AudiobookError, match="unknown edge voice"):
         run_build(serial(3), tmp_path / "out", tmp_path / "cache", voices=voices)
     assert len(server.heard) <= 6  # stopped at once, not after every other segment
+
+
+class SwallowingEngine:
+    """Turns a cancellation into a connection error, as aiohttp's cleanup racing with
+    asyncio.wait_for can (seen here: a build that never ended, one run in twenty)."""
+
+    name, version, default_concurrency = "fake", "1", 2
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def synthesize(self, text: str, voice: Voice):
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            raise TransientError("Cannot write to closing transport") from None
+
+
+def test_the_runner_stops_even_when_a_request_swallows_its_cancellation(tmp_path) -> None:
+    voice = Voice("edge", "zh-CN-XiaoxiaoNeural", "female")
+
+    async def run_and_leave() -> None:
+        async with Runner(SwallowingEngine(), SegmentCache(tmp_path), retry=FAST_RETRY) as runner:
+            runner.schedule(Job(f"k{i}", f"第{i}句。", voice) for i in range(4))
+            await asyncio.sleep(0.1)  # the workers are inside their requests
+
+    asyncio.run(asyncio.wait_for(run_and_leave(), 15))

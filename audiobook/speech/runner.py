@@ -82,15 +82,22 @@ class Runner:
         self._workers: list[asyncio.Task[None]] = []
         self._failures_in_a_row = 0
         self._fatal: BaseException | None = None
+        self._closing = False  # the runner is being left: workers stop at the next step
 
     async def __aenter__(self) -> Runner:
         self._workers = [asyncio.create_task(self._work()) for _ in range(self.concurrency)]
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for task in self._workers:
-            task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        # A library deep in a request can swallow a cancellation (asyncio.wait_for racing
+        # with aiohttp's cleanup turns it into a connection error): the worker then carries
+        # on and waits on the queue forever. So cancel until every worker has stopped.
+        self._closing = True
+        pending = set(self._workers)
+        while pending:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
         for future in self._done.values():
             if not future.done():
                 future.cancel()
@@ -109,7 +116,7 @@ class Runner:
             await self._done[key]
 
     async def _work(self) -> None:
-        while True:
+        while not self._closing:
             job = await self._queue.get()
             future = self._done[job.key]
             try:
@@ -131,6 +138,8 @@ class Runner:
             try:
                 speech = await self.engine.synthesize(job.text, job.voice)
             except TransientError as exc:
+                if self._closing:  # the error was a cancellation in disguise
+                    raise asyncio.CancelledError from exc
                 if attempt + 1 == self.retry.attempts:
                     self._note_failure()
                     raise SegmentFailed(
