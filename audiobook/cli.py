@@ -270,7 +270,6 @@ def script_command(
     """Show how INPUT will be read: chapters, segments, speakers."""
     from rich.console import Console
 
-    from audiobook.files import safe_name
     from audiobook.report import script_json, show_notes, show_removed, show_script
     from audiobook.text.corrections import correct
     from audiobook.text.script import read_script
@@ -278,7 +277,7 @@ def script_command(
     out = Console()
     config = settings.load(input_path)
     script = read_script(input_path, config, keep_traditional)
-    book, corrected = correct(script.book, out_dir / safe_name(script.book.name))
+    book, corrected = correct(script.book, out_dir)
     script = replace(script, book=book)
     show_notes(Console(stderr=True), [*script.notes, *corrected])
     chapters = book.chapters

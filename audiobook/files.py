@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
-__all__ = ["safe_name", "tomllib", "write_atomic"]
+__all__ = ["book_folder", "safe_name", "tomllib", "write_atomic"]
 
 # Characters Windows, macOS or Linux refuse, mapped to their full-width look-alikes so
 # that a Chinese title still reads naturally.
@@ -53,6 +53,11 @@ def safe_name(name: str, fallback: str = "untitled") -> str:
     if not name or name.upper().split(".")[0] in _RESERVED:
         name = f"{name}_" if name else fallback
     return name
+
+
+def book_folder(out_dir: Path, book_name: str) -> Path:
+    """The book's folder: chapters, subtitles, cast, corrections, feed."""
+    return out_dir / safe_name(book_name)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

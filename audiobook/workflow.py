@@ -147,7 +147,7 @@ def raise_if_failed(results: list[ChapterResult]) -> None:
 def read_book(input_path: Path, config: Config, out_dir: Path) -> Book:
     """The book, with the speakers corrected in its folder's speakers.toml."""
     script = read_script(input_path, config)
-    book, corrected = correct(script.book, out_dir / safe_name(script.book.name))
+    book, corrected = correct(script.book, out_dir)
     show_notes(err, [*script.notes, *corrected])
     if not any(c.segments or c.heading for c in book.chapters):
         raise AudiobookError(f"{input_path}: no text to read")

@@ -24,7 +24,7 @@ from audiobook.audio.tags import ChapterTags, Cover, read_source_key, update_boo
 from audiobook.cast.casting import voice_for
 from audiobook.cast.voices import Voice
 from audiobook.config import Level, Pauses
-from audiobook.files import safe_name, write_atomic
+from audiobook.files import book_folder, safe_name, write_atomic
 from audiobook.model import Book, Chapter, Segment
 from audiobook.speech.cache import SegmentCache, segment_key
 from audiobook.speech.engines import SAMPLE_RATE, Engine, speakable
@@ -69,7 +69,7 @@ class BuildPlan:
     @property
     def book_dir(self) -> Path:
         """The book's folder: chapters, subtitles, cast, feed."""
-        return self.out_dir / safe_name(self.book.name)
+        return book_folder(self.out_dir, self.book.name)
 
     def chapter_path(self, chapter: Chapter) -> Path:
         title = safe_name(self.book.chapter_title(chapter))

@@ -130,9 +130,10 @@ def _ad_line(line: str) -> bool:
     """A line at the top or bottom of a download that holds an ad and talks like one (专题
     网址…, 提供…在线阅读): the site's, however long."""
     spans = ad_spans(line)
-    return bool(spans) and bool(
-        _AD_WORDS.search(_without(line, spans)) or _hanzi_count(_without(line, spans)) < 2
-    )
+    if not spans:
+        return False
+    rest = _without(line, spans)
+    return bool(_AD_WORDS.search(rest)) or _hanzi_count(rest) < 2
 
 
 def _without(line: str, spans: list[tuple[int, int]]) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audiobook.errors import AudiobookError
-from audiobook.files import tomllib
+from audiobook.files import book_folder, tomllib, write_atomic
 from audiobook.model import Book, Chapter, Character
 
 FILE_NAME = "speakers.toml"
@@ -99,9 +99,10 @@ def apply_corrections(book: Book, corrections: list[Correction]) -> tuple[Book, 
     return replace(book, chapters=chapters, characters=characters), unused
 
 
-def correct(book: Book, book_dir: Path) -> tuple[Book, list[str]]:
-    """The book with the corrections in its folder applied, and notes for the user."""
-    path = book_dir / FILE_NAME
+def correct(book: Book, out_dir: Path) -> tuple[Book, list[str]]:
+    """The book with the corrections in its folder under ``out_dir`` applied, and notes
+    for the user."""
+    path = book_folder(out_dir, book.name) / FILE_NAME
     book, unused = apply_corrections(book, load_corrections(path))
     notes = [f"{path}: no quote of the book matches {entry}" for entry in unused]
     return book, notes
@@ -109,8 +110,6 @@ def correct(book: Book, book_dir: Path) -> tuple[Book, list[str]]:
 
 def write_template(path: Path, book: Book) -> None:
     """A commented example, so that a reader finds where corrections go."""
-    from audiobook.files import write_atomic
-
     if not path.exists():
         write_atomic(path, HEADER.format(title=book.name))
 
