@@ -173,3 +173,13 @@ def test_people_named_by_description_speak_with_a_voice_of_their_own() -> None:
     assert speakers == ["穿红衣的女子", "胖大叔", None]  # a crowd is nobody in particular
     genders = {c.name: c.gender for c in book.characters}
     assert genders == {"穿红衣的女子": "female", "胖大叔": "male"}
+
+
+def test_names_made_of_numbers_are_people() -> None:
+    """风波's 七斤, 九斤老太, 八一嫂: jieba reads them as numbers; a bare number is nobody."""
+    text = (
+        "第一章 开始\n七斤慢慢地抬起头来，叹一口气说：“皇帝坐了龙庭了。”\n"
+        "九斤老太正在大怒，说：“一代不如一代！”\n八一嫂连忙解劝说：“算了罢。”\n"
+        "三天后，七斤说：“我没有辫子。”\n"
+    )
+    assert [speaker for _, speaker in speeches(text)] == ["七斤", "九斤老太", "八一嫂", "七斤"]

@@ -98,14 +98,21 @@ def subject_of(clause: str) -> str | None:
     for word, flag in posseg.lcut(clause[:12]):
         if flag.startswith(("nr",)) or (not subject and word in SURNAMES):
             person = True
+        elif not subject and _NUMBER_NAME.fullmatch(word):
+            pass  # 七斤, 八一嫂, 四婶: a name made of a number (the weight at birth)
         elif not (flag.startswith(_NOUN_FLAGS) or word in ("阿", "小", "老")):
             break
         subject += word
     if not 2 <= len(subject) <= 5:
         return None
-    if person or looks_like_person(subject):
+    if person or looks_like_person(subject) or subject.endswith("斤"):
         return subject
     return None
+
+
+# a number that names someone: 七斤 (counted in 斤, as 风波 explains), or the number of a
+# 嫂/婶/叔 (八一嫂, 四婶); a bare number (三天, 一刻) is nobody
+_NUMBER_NAME = re.compile("[一二三四五六七八九十]{1,2}斤|[一二三四五六七八九十]{1,2}")
 
 
 def looks_like_person(name: str) -> bool:
