@@ -26,6 +26,14 @@ EMPHASIS_MAX = 12  # a quoted term is short
 # A comma inside the closing mark: speech that a tag cuts (a term takes its comma outside).
 _CUT_BY_TAG = re.compile(r"[，,][—…]*$")
 _EXCLAIMED = re.compile(r"^(?:了|地|的)?一声")  # 他“啊”了一声: a cry is speech
+# A verb of saying right before the quote: 说道“请请”, 骂了一声“老畜生”, 说我“胖了”. Not
+# a name (叫“长凳”), a word avoided or meant (讳说“癞”, 想说“…”, 不必说“…”), a saying
+# reported (说过“…”, 说了“…”这话) or a term (知道“…”).
+_SAID_BEFORE = re.compile(
+    r"(?:(?<![想讳要会能敢肯听必据])说(?:道|着)?(?:我|你|他|她)?|(?<![知味街轨])道|问道?|"
+    r"[喊嚷骂叫笑答]道|[喊嚷骂叫](?:了|着)?一声)$"
+)
+_REPORTED_AFTER = re.compile(r"^(?:这|那|的|之|以后)")
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,9 @@ def is_speech(piece: Piece) -> bool:
         return True  # “那还用说，”矮子道，“…”; 他“啊”了一声
     if piece.opens_paragraph and (not piece.after.strip() or len(text) > EMPHASIS_MAX):
         return True
+    said = _SAID_BEFORE.search(before) and not _REPORTED_AFTER.match(piece.after)
+    if said or (piece.opens_paragraph and text.endswith(("——", "……"))):
+        return True  # 说道“请请”; “就是——”她走近两步: a line broken off
     if (
         before.endswith(("，", ","))
         and (not piece.after.strip() or _TAG_AFTER.match(piece.after))
