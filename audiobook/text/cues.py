@@ -87,15 +87,23 @@ PERSON_NOUNS = (
     "|矮子|胖子|瘦子|小伙子|年轻人|少年|少女|姑娘|老者|老人"
 )
 _DETERMINER = re.compile(r"^(?:于是|便|又|就|这时|只见|忽然)?(?:一个|一位|这个|这位|那个|那位)?")
-_DESCRIBED = re.compile(rf"^[^，。！？“”\s]{{0,6}}?(?:{PERSON_NOUNS})")
+_DESCRIBED = re.compile(  # 穿红衣的女子 (a description ending in 的), or 胖大叔, 老女人
+    rf"^(?:[^，。！？“”\s]{{1,5}}的|[^，。！？“”\s的]{{0,2}}?)(?:{PERSON_NOUNS})"
+)
 _THAT_ONE = re.compile(r"^(?:那个|那)人")
+
+
+# not a description but a clause about someone else: 被女人…, 是一个老女人, 看见他的女人
+_NOT_A_DESCRIPTION = re.compile(r"^(?:是|被|把|对|向|和|跟|给|让|叫|看|见|听)|[我你他她]的")
 
 
 def _described(clause: str) -> str | None:
     if _THAT_ONE.match(clause):
         return "那人"
     found = _DESCRIBED.match(_DETERMINER.sub("", clause))
-    return found[0] if found else None
+    if not found or _NOT_A_DESCRIPTION.search(found[0]):
+        return None
+    return found[0]
 
 
 _POSSESSIVE = re.compile(r"^(?:我|他|她|伊)的")
