@@ -98,8 +98,8 @@ def subject_of(clause: str) -> str | None:
     for word, flag in posseg.lcut(clause[:12]):
         if flag.startswith(("nr",)) or (not subject and word in SURNAMES):
             person = True
-        elif not subject and _NUMBER_NAME.fullmatch(word):
-            pass  # 七斤, 八一嫂, 四婶: a name made of a number (the weight at birth)
+        elif _NUMBER_NAME.fullmatch(word):
+            pass  # 七斤, 八一嫂, 驼背五少爷: a name with a number (the weight at birth)
         elif not (flag.startswith(_NOUN_FLAGS) or word in ("阿", "小", "老")):
             break
         subject += word

@@ -87,8 +87,8 @@ PERSON_NOUNS = (
     "|矮子|胖子|瘦子|小伙子|年轻人|少年|少女|姑娘|老者|老人"
 )
 _DETERMINER = re.compile(r"^(?:于是|便|又|就|这时|只见|忽然)?(?:一个|一位|这个|这位|那个|那位)?")
-_DESCRIBED = re.compile(  # 穿红衣的女子 (a description ending in 的), or 胖大叔, 老女人
-    rf"^(?:[^，。！？“”\s]{{1,5}}的|[^，。！？“”\s的]{{0,2}}?)(?:{PERSON_NOUNS})"
+_DESCRIBED = re.compile(  # 穿红衣的女子, 二十多岁的人 (a description ending in 的), or 胖大叔, 老女人
+    rf"^(?:[^，。！？“”\s]{{1,5}}的(?:{PERSON_NOUNS}|人)|[^，。！？“”\s的]{{0,2}}?(?:{PERSON_NOUNS}))"
 )
 _THAT_ONE = re.compile(r"^(?:那个|那)人")
 
