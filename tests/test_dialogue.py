@@ -189,3 +189,13 @@ def test_names_made_of_numbers_are_people() -> None:
         "三天后，七斤说：“我没有辫子。”\n"
     )
     assert [speaker for _, speaker in speeches(text)] == ["七斤", "九斤老太", "八一嫂", "七斤"]
+
+
+def test_whose_and_to_whom_is_not_who() -> None:
+    """我的母亲说 is the mother speaking; 向着我说 is someone speaking to me."""
+    text = (
+        "第一章 开始\n母亲笑着说：“来了。”\n母亲走了出去。我站起来说：“好极！”\n"
+        "幸而我的母亲也就进来，从旁说：“他多年出门，统忘却了。你该记得罢，”"
+        "便向着我说，“这是斜对门的杨二嫂。”\n"
+    )
+    assert [speaker for _, speaker in speeches(text)] == ["母亲", "我", "母亲", "母亲"]

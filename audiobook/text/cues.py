@@ -87,7 +87,8 @@ PERSON_NOUNS = (
     "|矮子|胖子|瘦子|小伙子|年轻人|少年|少女|姑娘|老者|老人"
 )
 _DETERMINER = re.compile(r"^(?:于是|便|又|就|这时|只见|忽然)?(?:一个|一位|这个|这位|那个|那位)?")
-_DESCRIBED = re.compile(  # 穿红衣的女子, 二十多岁的人 (a description ending in 的), or 胖大叔, 老女人
+# 穿红衣的女子, 二十多岁的人 (a description ending in 的), or 胖大叔, 老女人
+_DESCRIBED = re.compile(
     rf"^(?:[^，。！？“”\s]{{1,5}}的(?:{PERSON_NOUNS}|人)|[^，。！？“”\s的]{{0,2}}?(?:{PERSON_NOUNS}))"
 )
 _THAT_ONE = re.compile(r"^(?:那个|那)人")
@@ -120,10 +121,13 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
             continue
         possessive = _POSSESSIVE.match(clause)
         body = clause[possessive.end() :] if possessive else clause
-        named = [
+        spans = _spans(body, names)
+        starts = {at for at, _, _ in spans}
+        named = [  # not the one spoken to (向着我说) or whose someone is (我的母亲)
             (at, name)
-            for at, name in mentions(body, names)
-            if at == 0 or body[at - 1] not in PREPOSITIONS
+            for at, name, end in spans
+            if not PREPOSITIONS.intersection(body[:at])
+            and not (body[end : end + 1] == "的" and end + 1 in starts)
         ]
         if named and named[0][0] <= 2:
             heads.append(named[0][1])
@@ -139,6 +143,15 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
     if not heads:
         return None
     return heads[-1] if last else heads[0]
+
+
+def _spans(text: str, names) -> list[tuple[int, str, int]]:
+    """(start, character, end) of each mention."""
+    spans = []
+    for at, name in mentions(text, names):
+        form = next(f for f, n in names if n == name and text.startswith(f, at))
+        spans.append((at, name, at + len(form)))
+    return spans
 
 
 def recent_of_gender(gender: str, genders: dict[str, str], ctx: Context) -> str | None:
