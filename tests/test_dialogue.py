@@ -199,3 +199,13 @@ def test_whose_and_to_whom_is_not_who() -> None:
         "便向着我说，“这是斜对门的杨二嫂。”\n"
     )
     assert [speaker for _, speaker in speeches(text)] == ["母亲", "我", "母亲", "母亲"]
+
+
+def test_a_crowd_nearest_the_verb_is_nobody_in_particular() -> None:
+    text = (
+        "第一章 开始\n孔乙己一到店，所有喝酒的人便都看着他笑，有的叫道，“孔乙己，你脸上又添上新伤疤了！”"
+        "他不回答，对柜里说，“温两碗酒。”\n"
+        "孔乙己弯腰下去说道，“不多了。”直起身又看一看豆，自己摇头说，“不多不多！”"
+        "于是这一群孩子都在笑声里走散了。\n"
+    )
+    assert [speaker for _, speaker in speeches(text)] == [None, "孔乙己", "孔乙己", "孔乙己"]

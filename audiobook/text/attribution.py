@@ -30,6 +30,7 @@ from audiobook.text.characters import (
 )
 from audiobook.text.cues import (
     CARRY_ON_OPENERS,
+    CROWD,
     MEMORY,
     PLURAL,
     REPLY,
@@ -94,7 +95,6 @@ def _attribute_chapter(chapter: Chapter, names, genders) -> Chapter:
     return replace(chapter, segments=out)
 
 
-CROWD = "众人"  # the tally's name for "nobody in particular": a crowd's line
 # rule: (weight, how often the speaker it names is right when it decides and has no rival,
 # as measured on the gold sets' development part (seeds, 鲁迅, 骆驼祥子 chapters 一 to 七) with
 # bench/eval_dialogue.py --rules: the confidence is that accuracy, not a hope)

@@ -11,7 +11,8 @@ from audiobook.model import Character, Segment
 from audiobook.text.characters import CLAUSE_END, LEADING_WORDS, NARRATOR
 from audiobook.text.words import SPEECH_VERBS
 
-VERB = re.compile("|".join(sorted(SPEECH_VERBS, key=len, reverse=True)))
+# a verb, not the noun it makes (笑声, 哭声, 笑容)
+VERB = re.compile("(?:" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + ")(?![声容脸])")
 PRONOUNS = {"他": "male", "她": "female", "伊": "female"}  # 伊: she, in older prose
 # how a reply opens (好的，…) and how a speaker carries on after a long line (另外啊，…)
 REPLY = re.compile(
@@ -79,7 +80,10 @@ def mentions(text: str, names: list[tuple[str, str]]) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-PLURAL = re.compile(r"^(?:他们|她们|我们|人们|大家|众人|大伙|\S{1,4}们)")
+PLURAL = re.compile(
+    r"^(?:他们|她们|我们|人们|大家|众人|大伙|旁人|别人|有的|所有|许多|好些|一群|\S{1,4}们)"
+)
+CROWD = "众人"  # who a crowd's line is by: nobody in particular
 # A person named by description at the head of a tag: 那个人, 光头的矮子, 穿红衣的女子,
 # 一个胖大叔. The determiner goes (一个, 这位); 那 stays, as in 那人.
 PERSON_NOUNS = (
@@ -95,7 +99,7 @@ _THAT_ONE = re.compile(r"^(?:那个|那)人")
 
 
 # not a description but a clause about someone else: 被女人…, 是一个老女人, 看见他的女人
-_NOT_A_DESCRIPTION = re.compile(r"^(?:是|被|把|对|向|和|跟|给|让|叫|看|见|听)|[我你他她]的")
+_NOT_A_DESCRIPTION = re.compile(r"^(?:是|被|把|对|向|和|跟|给|让|叫|看|见|听)|[我你他她]的|^所有")
 
 
 def _described(clause: str) -> str | None:
@@ -135,6 +139,8 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
             continue  # 他的母亲 with no known 母亲: nobody we know
         elif clause[0] == "我" and not clause.startswith("我们"):
             heads.append(NARRATOR)
+        elif PLURAL.match(clause):
+            heads.append(CROWD)  # 所有喝酒的人便都看着他笑，有的叫道：a crowd
         elif clause[0] in PRONOUNS and clause[1:2] != "们":
             heads.append(recent_of_gender(PRONOUNS[clause[0]], genders, ctx))
         elif described := _described(raw.strip()):
