@@ -209,3 +209,21 @@ def test_a_crowd_nearest_the_verb_is_nobody_in_particular() -> None:
         "于是这一群孩子都在笑声里走散了。\n"
     )
     assert [speaker for _, speaker in speeches(text)] == [None, "孔乙己", "孔乙己", "孔乙己"]
+
+
+def test_a_tag_that_leads_into_the_next_quote_and_the_one_called() -> None:
+    text = (
+        "第一章 开始\n孔乙己走进店里，他身材很高大。\n"
+        "掌柜笑着说：“你一定又偷了东西了！”孔乙己睁大眼睛说，“你怎么凭空污人清白……”"
+        "“什么清白？”孔乙己便涨红了脸，争辩道：“窃书不能算偷……”\n"
+        "掌柜仍然同平常一样，笑着对他说，“孔乙己，你又偷了东西了！”"
+        "但他这回却不十分分辩，单说了一句“不要取笑！”\n"
+    )
+    assert [speaker for _, speaker in speeches(text)] == [
+        "掌柜",  # its own tag before; what follows is the next quote's
+        "孔乙己",
+        "掌柜",  # answers the quote before it
+        "孔乙己",
+        "掌柜",
+        "孔乙己",  # 他: the one just called by name
+    ]

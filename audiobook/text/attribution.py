@@ -87,6 +87,8 @@ def _attribute_chapter(chapter: Chapter, names, genders) -> Chapter:
                 ctx.last_speakers.append(speaker)
             ctx.recent.append(speaker)
         ctx.last_addressee = addressee(seg.text, names)
+        if ctx.last_addressee and ctx.last_addressee != speaker:
+            ctx.recent.append(ctx.last_addressee)  # “孔乙己，你…” 他…: the one called
         ctx.last_speech_paragraph = seg.paragraph
         ctx.last_speaker = speaker
         ctx.last_quote = seg.text
@@ -170,7 +172,7 @@ def _evidence(segs: list[Segment], i: int, names, genders, ctx: Context) -> list
         tag_clauses.append(last_clause(before))
         rule = "tag before" if VERB.search(last_clause(before)) else "beat before"
         found.append(_named(last_sentence(before), rule, names, genders, ctx))
-    if after:
+    if after and not _leads_into_next(segs, i, before, after):
         clause = first_clause(after)
         tag_clauses.append(clause)
         if VERB.search(clause):
@@ -201,6 +203,23 @@ def _evidence(segs: list[Segment], i: int, names, genders, ctx: Context) -> list
     else:
         found += _untagged(segs, i, names, ctx, addressed)
     return [Evidence(name, rule) for name, rule in found if name and name != addressed]
+
+
+def _leads_into_next(segs: list[Segment], i: int, before: str, after: str) -> bool:
+    """The narration after quote i is the next quote's tag, not this one's: this quote has
+    its own (他们嚷道，“…！”孔乙己睁大眼睛说，“…”) or answers the quote before it
+    (“…”“什么清白？…”孔乙己便涨红了脸，争辩道：“…”)."""
+    own_tag = before.rstrip().endswith(_COLON_OR_COMMA) and VERB.search(last_clause(before))
+    answers = i > 0 and segs[i - 1].kind == "speech" and segs[i - 1].paragraph == segs[i].paragraph
+    cut = segs[i].text.rstrip().endswith(_COLON_OR_COMMA)  # “那还用说，”矮子道，“…”
+    return bool(
+        (own_tag or answers)
+        and not cut
+        and after.rstrip().endswith(_COLON_OR_COMMA)
+        and i + 2 < len(segs)
+        and segs[i + 2].kind == "speech"
+        and segs[i + 2].paragraph == segs[i].paragraph
+    )
 
 
 def _named(clause: str, rule: str, names, genders, ctx: Context) -> tuple[str | None, str]:
