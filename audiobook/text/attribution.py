@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from audiobook.model import Chapter, Character, Segment
 from audiobook.text.characters import (
+    CLAUSE_END,
     LEADING_WORDS,
     NARRATOR,
     discover_characters,
@@ -265,6 +266,8 @@ def _untagged(
             found.append((_other_party(ctx, addressed), "reply"))
     for step, rule in ((-1, "beat in paragraph before"), (+1, "beat in paragraph after")):
         text = paragraph_text(segs, i, step, ctx)
+        if step < 0:  # the sentence nearest the quote: who acted last
+            text = next((t for t in reversed(CLAUSE_END.split(text)) if t.strip()), "")
         lead = leading_mention(text, names, addressed) if text else None
         if lead and not (quick and lead == ctx.last_speaker):
             found.append((lead, rule))
