@@ -227,3 +227,12 @@ def test_a_tag_that_leads_into_the_next_quote_and_the_one_called() -> None:
         "掌柜",
         "孔乙己",  # 他: the one just called by name
     ]
+
+
+def test_the_one_a_tag_speaks_to_answers() -> None:
+    text = (
+        "第一章 开始\n七斤嫂站在门口。七斤从小巷口转出，他低着头。七斤坐在矮凳上。\n"
+        "赵七爷走过来，对七斤说：“你的辫子呢？”七斤嫂在一旁看着。\n“我没有辫子。”\n"
+        "七斤嫂便移了方向，对他嚷道：“你这死尸！”\n“入娘的！”\n"
+    )
+    assert [speaker for _, speaker in speeches(text)] == ["赵七爷", "七斤", "七斤嫂", "七斤"]

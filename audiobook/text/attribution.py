@@ -44,6 +44,7 @@ from audiobook.text.cues import (
     mentions,
     name_index,
     paragraph_text,
+    spoken_to,
     tag_paragraph_before,
     who,
 )
@@ -87,7 +88,9 @@ def _attribute_chapter(chapter: Chapter, names, genders) -> Chapter:
             if not ctx.last_speakers or ctx.last_speakers[-1] != speaker:
                 ctx.last_speakers.append(speaker)
             ctx.recent.append(speaker)
-        ctx.last_addressee = addressee(seg.text, names)
+        ctx.last_addressee = addressee(seg.text, names) or spoken_to(
+            _tag_of(segs, i), names, genders, ctx, speaker
+        )
         if ctx.last_addressee and ctx.last_addressee != speaker:
             ctx.recent.append(ctx.last_addressee)  # “孔乙己，你…” 他…: the one called
         ctx.last_speech_paragraph = seg.paragraph
@@ -96,6 +99,15 @@ def _attribute_chapter(chapter: Chapter, names, genders) -> Chapter:
         if len(ctx.recent) > 2 * MEMORY or len(ctx.last_speakers) > 2 * MEMORY:
             del ctx.recent[:-MEMORY], ctx.last_speakers[:-MEMORY]
     return replace(chapter, segments=out)
+
+
+def _tag_of(segs: list[Segment], i: int) -> str:
+    """The narration that introduces quote i: the sentence before it in its paragraph, or a
+    tag ending the paragraph before."""
+    before = neighbour(segs, i, -1)
+    if before.rstrip().endswith(_COLON_OR_COMMA):
+        return last_sentence(before)
+    return tag_paragraph_before(segs, i)
 
 
 # rule: (weight, how often the speaker it names is right when it decides and has no rival,

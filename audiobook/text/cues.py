@@ -187,6 +187,25 @@ def addressee(quote: str, names) -> str | None:
     return None
 
 
+_TO_WHOM = re.compile(r"(?:对|向|朝|冲|跟)着?|问|望着|看着|瞧着|指着")
+
+
+def spoken_to(tag: str, names, genders, ctx: Context, speaker: str | None) -> str | None:
+    """Whom a tag says the quote is for: 太爷…对阿Q说, 对他嚷道 (他: the last man who is
+    not the speaker)."""
+    for found in _TO_WHOM.finditer(tag):
+        rest = tag[found.end() :]
+        named = [(at, name) for at, name in mentions(rest[:6], names) if at == 0]
+        if named and named[0][1] != speaker:
+            return named[0][1]
+        if rest[:1] in PRONOUNS and rest[1:2] != "们":
+            gender = PRONOUNS[rest[0]]
+            for name in reversed(ctx.recent):
+                if name != speaker and genders.get(name) == gender:
+                    return name
+    return None
+
+
 def paragraph_text(segs: list[Segment], i: int, step: int, ctx: Context) -> str:
     """The paragraph before (step -1) or after (+1) segment i's, if it is narration."""
     same = ctx.paragraphs.get(segs[i].paragraph + step, [])
