@@ -84,6 +84,8 @@ PLURAL = re.compile(
     r"^(?:他们|她们|我们|人们|大家|众人|大伙|旁人|别人|有的|所有|许多|好些|一群|\S{1,4}们)"
 )
 CROWD = "众人"  # who a crowd's line is by: nobody in particular
+# one of a crowd: 一个说, 一个看着她的疤，应和道 (but 一个胖大叔说 is a person described)
+_ONE_OF_THEM = re.compile(r"^(?:有|另|又)?一个(?:人)?[说道看应笑问叫嚷便也又就却接插抢回冷]")
 # A person named by description at the head of a tag: 那个人, 光头的矮子, 穿红衣的女子,
 # 一个胖大叔. The determiner goes (一个, 这位); 那 stays, as in 那人.
 PERSON_NOUNS = (
@@ -139,7 +141,7 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
             continue  # 他的母亲 with no known 母亲: nobody we know
         elif clause[0] == "我" and not clause.startswith("我们"):
             heads.append(NARRATOR)
-        elif PLURAL.match(clause):
+        elif PLURAL.match(clause) or _ONE_OF_THEM.match(raw.strip()):
             heads.append(CROWD)  # 所有喝酒的人便都看着他笑，有的叫道：a crowd
         elif clause[0] in PRONOUNS and clause[1:2] != "们":
             heads.append(recent_of_gender(PRONOUNS[clause[0]], genders, ctx))
