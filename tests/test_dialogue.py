@@ -206,9 +206,17 @@ def test_a_crowd_nearest_the_verb_is_nobody_in_particular() -> None:
         "第一章 开始\n孔乙己一到店，所有喝酒的人便都看着他笑，有的叫道，“孔乙己，你又添新伤疤了！”"
         "他不回答，对柜里说，“温两碗酒。”\n"
         "孔乙己弯腰下去说道，“不多了。”直起身又看一看豆，自己摇头说，“不多不多！”"
-        "于是这一群孩子都在笑声里走散了。\n掌柜笑了。“孔乙己，你当真认识字么？”一个说。\n"
+        "于是这一群孩子都在笑声里走散了。\n阿五说：“来了。”掌柜说：“酒温好了。”“孔乙己，你当真认识字么？”一个说。\n"
     )
-    assert [speaker for _, speaker in speeches(text)] == [None, "孔乙己", "孔乙己", "孔乙己", None]
+    assert [speaker for _, speaker in speeches(text)] == [
+        None,
+        "孔乙己",
+        "孔乙己",
+        "孔乙己",
+        "阿五",
+        "掌柜",
+        None,
+    ]
 
 
 def test_a_tag_that_leads_into_the_next_quote_and_the_one_called() -> None:
