@@ -244,3 +244,11 @@ def test_the_one_a_tag_speaks_to_answers() -> None:
         "七斤嫂便移了方向，对他嚷道：“你这死尸！”\n“入娘的！”\n"
     )
     assert [speaker for _, speaker in speeches(text)] == ["赵七爷", "七斤", "七斤嫂", "七斤"]
+
+
+def test_he_is_more_often_the_lead() -> None:
+    text = (
+        "第一章 开始\n阿Q走进酒店，阿Q坐下了。阿Q喝了两碗酒，他很快活。阿Q看见小D。\n"
+        "小D也走了进来，他很瘦。小D是什么东西呢？他终于怒目而视的吐一口唾沫道：“呸！”\n"
+    )
+    assert [speaker for _, speaker in speeches(text)] == ["阿Q"]

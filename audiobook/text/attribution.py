@@ -55,7 +55,8 @@ def analyse(chapters: list[Chapter]) -> tuple[list[Chapter], list[Character]]:
     characters = discover_characters(chapters)
     names = name_index(characters)
     genders = {c.name: c.gender for c in characters}
-    attributed = [_attribute_chapter(ch, names, genders) for ch in chapters]
+    lead = next((c.name for c in characters if c.name != NARRATOR), None)
+    attributed = [_attribute_chapter(ch, names, genders, lead) for ch in chapters]
     spoken = Counter(s.speaker for ch in attributed for s in ch.segments if s.speaker)
     known = {c.name for c in characters}
     characters += [  # people the tags describe (光头的矮子, 那人) speak too
@@ -66,12 +67,12 @@ def analyse(chapters: list[Chapter]) -> tuple[list[Chapter], list[Character]]:
     return attributed, characters
 
 
-def _attribute_chapter(chapter: Chapter, names, genders) -> Chapter:
+def _attribute_chapter(chapter: Chapter, names, genders, lead: str | None) -> Chapter:
     segs = chapter.segments
     paragraphs: dict[int, list[Segment]] = {}
     for seg in segs:
         paragraphs.setdefault(seg.paragraph, []).append(seg)
-    ctx = Context(recent=[], paragraphs=paragraphs, last_speakers=[])
+    ctx = Context(recent=[], paragraphs=paragraphs, last_speakers=[], lead=lead)
     out: list[Segment] = []
     for i, seg in enumerate(segs):
         if seg.kind == "narration":

@@ -35,6 +35,7 @@ class Context:
     last_speech_paragraph: int = -10
     last_speaker: str | None = None  # of the previous quote
     last_quote: str = ""
+    lead: str | None = None  # the character the book mentions most
 
 
 _TAG_END = re.compile("(?:" + "|".join(SPEECH_VERBS) + r")[^，。！？]{0,3}[。：:，,]$")
@@ -163,9 +164,16 @@ def _spans(text: str, names) -> list[tuple[int, str, int]]:
 
 
 def recent_of_gender(gender: str, genders: dict[str, str], ctx: Context) -> str | None:
+    """The last character of that gender mentioned; but of the last two, the story's lead,
+    whom a bare 他/她 most often means (小D是什么东西呢？他很想即刻揪住他: 他 is 阿Q)."""
+    last_two: list[str] = []
     for name in reversed(ctx.recent):
-        if genders.get(name) == gender:
-            return name
+        if genders.get(name) == gender and name not in last_two:
+            last_two.append(name)
+            if len(last_two) == 2:
+                break
+    if last_two:
+        return ctx.lead if ctx.lead in last_two else last_two[0]
     for name in reversed(ctx.recent):
         if genders.get(name) == "unknown":
             return name
