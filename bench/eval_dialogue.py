@@ -60,11 +60,11 @@ def main() -> None:
         )
     if "--rules" in sys.argv:
         by_cue: dict[str, list[bool]] = defaultdict(list)
-        for _, cue, right in judged:
-            by_cue[cue].append(right)
-        print("deciding cue                quotes   right")
+        for confidence, cue, right in judged:  # the confidence tells alone / agreed / rival
+            by_cue[f"{cue} @{confidence:.2f}"].append(right)
+        print("deciding cue @confidence         quotes   right")
         for cue, rights in sorted(by_cue.items(), key=lambda item: -len(item[1])):
-            print(f"{cue:26} {len(rights):7} {sum(rights) / len(rights):7.1%}")
+            print(f"{cue:32} {len(rights):7} {sum(rights) / len(rights):7.1%}")
     if heldout:
         return
     luxun = DATA / "鲁迅小说集.txt"

@@ -102,17 +102,20 @@ def test_aliases_join_the_full_name(seeds) -> None:
 def test_corpus_gold_set_floor() -> None:
     """The labelled quotes of 鲁迅 and 骆驼祥子 (tests/data/gold): kinds and speakers do not
     regress, and the confidence is honest. Measured when written (bench/eval_dialogue.py
-    adds the seeds): kind 97.8 %, speaker 62.9 %; 86 % right at confidence 0.7 or more."""
+    adds the seeds): kind 98.6 %, speaker 74.9 %; 94 % right at confidence 0.9 or more (38 %
+    of the quotes), 36 % right below 0.5."""
     total = Score()
     for gold in gold_sets(DATA):
         if not gold.seed:
             total.add(evaluate(gold))
     assert total.speech >= 600
     assert total.kind_right / total.found >= 0.97
-    assert total.speaker_right / total.speech >= 0.60
-    confident = [right for confidence, _, right in total.judged if confidence >= 0.7]
-    assert len(confident) >= 0.4 * len(total.judged)
-    assert sum(confident) / len(confident) >= 0.82
+    assert total.speaker_right / total.speech >= 0.72
+    confident = [right for confidence, _, right in total.judged if confidence >= 0.9]
+    assert len(confident) >= 0.3 * len(total.judged)
+    assert sum(confident) / len(confident) >= 0.9
+    unsure = [right for confidence, _, right in total.judged if confidence < 0.5]
+    assert sum(unsure) / len(unsure) <= 0.5
 
 
 def speeches(text: str) -> list[tuple[str, str | None]]:
