@@ -255,3 +255,17 @@ def test_he_is_more_often_the_lead() -> None:
         "小D也走了进来，他很瘦。小D是什么东西呢？他终于怒目而视的吐一口唾沫道：“呸！”\n"
     )
     assert [speaker for _, speaker in speeches(text)] == ["阿Q"]
+
+
+def test_a_person_of_a_place_and_no_name_its_own_alias() -> None:
+    from audiobook.text.script import book_from_text
+
+    text = (
+        "第一章 开始\n林晚走进大楼。前台的小姑娘看见她，连忙站起来：“请问您找谁？”\n"
+        "小姑娘的脸红了：“对不起。”\n一个胖大叔迎了上来：“陈少，都到齐了。”\n"
+        "王叔看了林晚一眼，笑了笑：“这位是？”\n王叔转身走了。\n"
+    )
+    book = book_from_text(text, "x")
+    speakers = [s.speaker for s in book.chapters[0].segments if s.kind == "speech"]
+    assert speakers[0] == "小姑娘"
+    assert all(c.name not in c.aliases for c in book.characters)

@@ -220,7 +220,7 @@ def _join_aliases(characters: list[Character], text: str) -> None:
     # an alias two characters share (尼姑 for 老尼姑 and 小尼姑) names neither
     shared = Counter(a for c in characters for a in set(c.aliases))
     for c in characters:
-        c.aliases = [a for a in dict.fromkeys(c.aliases) if shared[a] == 1]
+        c.aliases = [a for a in dict.fromkeys(c.aliases) if shared[a] == 1 and a != c.name]
     # 刘四 for 刘四爷: the name without its title, when both are of one gender (七斤 and
     # 七斤嫂 are husband and wife)
     for c in characters:

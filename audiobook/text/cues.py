@@ -115,6 +115,7 @@ def _described(clause: str) -> str | None:
 
 
 _POSSESSIVE = re.compile(r"^(?:我|他|她|伊)的")
+_OF_PLACE = re.compile(r"[^，。！？\s我你他她]{1,4}的")  # 前台的小姑娘, 对门的王九妈
 
 
 def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str | None:
@@ -136,7 +137,7 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
             if not PREPOSITIONS.intersection(body[:at])
             and not (body[end : end + 1] == "的" and end + 1 in starts)
         ]
-        if named and named[0][0] <= 2:
+        if named and (named[0][0] <= 2 or _OF_PLACE.fullmatch(body[: named[0][0]])):
             heads.append(named[0][1])
         elif possessive:
             continue  # 他的母亲 with no known 母亲: nobody we know
