@@ -60,10 +60,11 @@ def book_folder(out_dir: Path, book_name: str) -> Path:
     return out_dir / safe_name(book_name)
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
+def write_atomic(path: Path, data: bytes | str, durable: bool = False) -> None:
     """Write ``path`` so that it is either absent, the old file, or whole: never half
     written, even if the process is killed in the middle. The file gets the mode any new
-    file gets (0644 under the usual umask), so a web server can serve it."""
+    file gets (0644 under the usual umask), so a web server can serve it. ``durable``
+    flushes it to the disk before it takes the name, so that it survives a power cut too."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     # Not tempfile.mkstemp: its files are 0600 whatever the umask, and the mode survives
@@ -73,6 +74,9 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(raw)
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)

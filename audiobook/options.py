@@ -100,3 +100,16 @@ def parse_selection(spec: str | None, count: int) -> list[int]:
     if not chosen:
         raise AudiobookError(f"--chapters {spec}: the book has only {count} chapter(s)")
     return sorted(chosen)
+
+
+_AGE_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(text: str) -> float:
+    """'30d' -> seconds; minutes, hours, days or weeks."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*", text.lower())
+    if not found:
+        raise click.BadParameter(
+            f"{text!r}: give a number and m, h, d or w, as in 30d", param_hint="--older-than"
+        )
+    return float(found[1]) * _AGE_UNITS[found[2]]

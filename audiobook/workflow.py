@@ -29,6 +29,7 @@ from audiobook.errors import AudiobookError
 from audiobook.files import safe_name
 from audiobook.model import Book
 from audiobook.report import format_duration, show_notes
+from audiobook.speech.cache import SegmentCache
 from audiobook.speech.engines.choose import choose_engine, get_engine
 from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED
 from audiobook.text.corrections import FILE_NAME as CORRECTIONS
@@ -104,10 +105,16 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
     )
     with Progress(*columns, console=err, transient=True) as bars:
         progress = RichProgress(bars, len(plan.chapters))
+        cache = SegmentCache()
         job = build_book(
-            plan, get_engine(engine, workers=jobs), cast.voices(), progress, None, jobs
+            plan, get_engine(engine, workers=jobs), cast.voices(), progress, cache, jobs
         )
         results = asyncio.run(job)
+    if cache.repaired:
+        err.print(
+            f"[yellow]Note:[/] {cache.repaired} damaged cache entr"
+            f"{'y was' if cache.repaired == 1 else 'ies were'} dropped and synthesized again."
+        )
     _warn_if_mixed(plan, engine)
     return Synthesis(results, cast, progress.counts)
 

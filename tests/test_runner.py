@@ -111,6 +111,30 @@ def test_rerun_synthesizes_nothing_and_new_chapters_only_theirs(fake, tmp_path) 
     assert refreshed.counts[CACHED] == 0 and len(server.heard) - heard == refreshed.planned
 
 
+def test_a_damaged_cache_entry_heals_with_only_its_segment_synthesized_again(
+    fake, tmp_path
+) -> None:
+    server = fake()
+    run_build(serial(3), tmp_path / "first", tmp_path / "cache")
+    audio = sorted((tmp_path / "cache" / "segments").glob("*/*.mp3"))
+    assert len(audio) == len(server.heard) >= 6
+    audio[0].write_bytes(audio[0].read_bytes()[:100])  # truncated by a power cut
+    audio[1].write_bytes(b"")  # emptied
+    audio[2].unlink()  # gone, its record left behind
+    heard = len(server.heard)
+    cache = SegmentCache(tmp_path / "cache")
+    book = book_from_text(serial(3), "serial")
+    plan = BuildPlan(book=book, out_dir=tmp_path / "second", chapters=book.chapters)
+    progress = Counts()
+    job = build_book(plan, EdgeEngine(), draw_cast(book, "edge").voices(), progress, cache)
+    results = asyncio.run(job)
+    assert not any(r.error for r in results)
+    assert len(server.heard) - heard == progress.counts[SYNTHESIZED] == 3
+    assert cache.repaired == 3
+    assert mp3s(tmp_path / "first") == mp3s(tmp_path / "second")
+    assert SegmentCache(tmp_path / "cache").usage().entries == heard
+
+
 def test_a_service_that_keeps_failing_stops_the_run(fake, tmp_path) -> None:
     fake(failure_rate=1.0, failure_kinds=("no_audio",))
     with pytest.raises(AudiobookError, match="failed 3 segments in a row"):
