@@ -71,7 +71,12 @@ def _parse(path: Path) -> Config:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AudiobookError(f"{path}: cannot read the config ({exc})") from None
-    remove = data.get("cleanup", {}).get("remove", [])
+    unknown = sorted(set(data) - set(_TABLES))
+    if unknown:
+        raise AudiobookError(
+            f"{path}: no setting {unknown[0]!r} (the tables are {', '.join(_TABLES)})"
+        )
+    remove = _table(path, data, "cleanup").get("remove", [])
     if not isinstance(remove, list) or not all(isinstance(p, str) for p in remove):
         raise AudiobookError(f"{path}: [cleanup] remove must be a list of regex strings")
     pauses = _section(path, data, "pauses", Pauses, int, lambda v: 0 <= v <= 10_000)
@@ -81,11 +86,19 @@ def _parse(path: Path) -> Config:
     return Config(remove, pauses, level, encoding, chapter_pattern)
 
 
+_TABLES = ("cleanup", "pauses", "loudness", "input", "chapters")
+
+
+def _table(path: Path, data: dict, name: str) -> dict:
+    """``[name]``, which must be a table (``pauses = 5`` is not)."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise AudiobookError(f"{path}: {name} must be a table ([{name}] and keys under it)")
+    return table
+
+
 def _string(path: Path, data: dict, table: str, key: str) -> str | None:
-    section = data.get(table, {})
-    if not isinstance(section, dict):
-        raise AudiobookError(f"{path}: [{table}] must be a table")
-    value = section.get(key)
+    value = _table(path, data, table).get(key)
     if value is not None and not isinstance(value, str):
         raise AudiobookError(f"{path}: [{table}] {key} must be a string")
     return value
@@ -94,7 +107,7 @@ def _string(path: Path, data: dict, table: str, key: str) -> str | None:
 def _section(path: Path, data: dict, name: str, kind: type, number: type, sane) -> object:
     """A [name] table of numbers onto the dataclass ``kind``: unknown keys and values out
     of range are errors, so that a typo is not silently ignored."""
-    table = data.get(name, {})
+    table = _table(path, data, name)
     known = {f.name for f in fields(kind)}
     values = {}
     for key, value in table.items():

@@ -53,3 +53,20 @@ def test_ebooklib_book_with_nav_in_spine_and_headings_inside_one_document(tmp_pa
         path = tmp_path / "book.epub"
         epub.write_epub(str(path), book)
     assert chapters_of(path) == [(t, f"第{k}章的第1段：他说：") for k, t in enumerate(TITLES, 1)]
+
+
+def test_an_empty_or_broken_document_is_skipped_with_a_note(tmp_path: Path) -> None:
+    import zipfile
+
+    whole = pandoc_epub(tmp_path / "whole.epub", TITLES)
+    damaged = tmp_path / "damaged.epub"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.endswith("ch002.xhtml"):
+                data = b""  # a spine document with nothing in it
+            target.writestr(item, data)
+    source = load(damaged)
+    assert [n for n in source.notes if "ch002.xhtml skipped" in n]
+    titles = [title for title, _ in chapters_of(damaged)]
+    assert titles == ["开端", "离别"]

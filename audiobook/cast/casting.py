@@ -148,28 +148,32 @@ def load_cast(path: Path, engine: str) -> Cast | None:
         return None
     try:
         data = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise AudiobookError(f"{path}: not a valid TOML file ({exc})") from None
 
     def role(entry: object, where: str) -> Role:
         if not isinstance(entry, dict) or not isinstance(entry.get("voice"), str):
             raise AudiobookError(f'{path}: {where} needs a voice = "..." line')
+        lines = entry.get("lines", 0)
+        if isinstance(lines, bool) or not isinstance(lines, int):
+            raise AudiobookError(f"{path}: {where}: lines = {lines!r} should be a whole number")
         return Role(
             voice=entry["voice"],
             rate=parse_offset(entry.get("rate", "+0%"), "%", f"{path}: {where}: rate"),
             pitch=parse_offset(entry.get("pitch", "+0Hz"), "Hz", f"{path}: {where}: pitch"),
             gender=str(entry.get("gender", "unknown")),
-            lines=int(entry.get("lines", 0)),
+            lines=lines,
         )
 
     preset = casting_preset(engine)
+    characters = data.get("characters", {})
+    if not isinstance(characters, dict):
+        raise AudiobookError(f"{path}: characters must be a table ([characters.NAME] entries)")
     cast = Cast(
         engine,
         narrator=role(data.get(NARRATOR, {"voice": preset["narrator"]}), NARRATOR),
         others=role(data.get(OTHERS, {"voice": preset["neutral"][0]}), OTHERS),
-        characters={
-            str(name): role(entry, name) for name, entry in data.get("characters", {}).items()
-        },
+        characters={str(name): role(entry, name) for name, entry in characters.items()},
         path=path,
     )
     cast.voices()  # an unknown voice is an error now, before anything is synthesized

@@ -49,11 +49,7 @@ def publication_dates(
     state_path: Path, guids: list[str], now: datetime | None = None
 ) -> dict[str, datetime]:
     """The date of each episode: kept from earlier runs, new ones after all of those."""
-    try:
-        known = json.loads(state_path.read_text("utf-8")).get("published", {})
-    except (FileNotFoundError, ValueError):
-        known = {}
-    dates = {guid: datetime.fromisoformat(stamp) for guid, stamp in known.items()}
+    dates = _published(state_path)
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     latest = max(dates.values(), default=now - timedelta(minutes=1))
     next_date = max(now, latest + timedelta(minutes=1))
@@ -63,6 +59,32 @@ def publication_dates(
             next_date += timedelta(minutes=1)
     state = {"published": {g: d.isoformat() for g, d in sorted(dates.items(), key=_by_date)}}
     write_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=1))
+    return dates
+
+
+def _published(state_path: Path) -> dict[str, datetime]:
+    """The dates given in earlier runs; a damaged file is an error, not a silent reset
+    (new dates would reorder a feed people already follow)."""
+    try:
+        state = json.loads(state_path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise AudiobookError(
+            f"{state_path}: damaged ({exc}); fix it, or delete it to date every episode again"
+        ) from None
+    known = state.get("published") if isinstance(state, dict) else None
+    if not isinstance(known, dict):
+        raise AudiobookError(f'{state_path}: needs a "published" table of episode dates')
+    dates = {}
+    for guid, stamp in known.items():
+        try:
+            date = datetime.fromisoformat(stamp)
+        except (TypeError, ValueError):
+            raise AudiobookError(
+                f"{state_path}: {guid}: {stamp!r} is not a date like 2026-01-31T08:00:00+00:00"
+            ) from None
+        dates[guid] = date if date.tzinfo else date.replace(tzinfo=timezone.utc)
     return dates
 
 

@@ -10,9 +10,12 @@ where the table of contents points inside it, or else at its headings.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 from urllib.parse import unquote
+
+from lxml.etree import LxmlError
 
 from audiobook.errors import AudiobookError
 from audiobook.text.source import Document, Source
@@ -52,16 +55,23 @@ def load_epub(path: Path) -> Source:
     toc = _toc_entries(book.toc)
     skipped = {_href(g.get("href", "")) for g in book.guide if g.get("type") in NOT_STORY}
     documents = []
+    notes = []
     for idref, linear in book.spine:
         item = book.get_item_with_id(idref)
         if item is None or item.get_type() != ITEM_DOCUMENT or isinstance(item, epub.EpubNav):
             if isinstance(item, epub.EpubNav):
-                skipped |= _landmarks(item.get_content())
+                with contextlib.suppress(ValueError, LxmlError):  # broken: no landmarks
+                    skipped |= _landmarks(item.get_content())
             continue
         if str(linear).lower() == "no" or item.get_name() in skipped:
             continue
         name = item.get_name()
-        for title, text in _sections(item.get_content(), toc.get(name, {})):
+        try:
+            sections = _sections(item.get_content(), toc.get(name, {}))
+        except (ValueError, LxmlError) as exc:  # an empty or broken document: the rest is read
+            notes.append(f"{path}: {name} skipped, it cannot be read ({exc or 'empty'})")
+            continue
+        for title, text in sections:
             if text.strip():
                 documents.append(Document(text=text, title=title))
     if not documents:
@@ -71,6 +81,7 @@ def load_epub(path: Path) -> Source:
         title=_first_metadata(book, "title"),
         author=_first_metadata(book, "creator"),
         encoding="epub",
+        notes=notes,
     )
 
 
