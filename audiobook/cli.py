@@ -79,15 +79,22 @@ def build_command(
     book = workflow.read_book(input_path, config, out_dir)
     orders = parse_selection(selection, len(book.chapters))
     chosen = [c for c in book.chapters if c.order in orders]
+    if (single_file or m4b) and len(chosen) < len(book.chapters):
+        raise AudiobookError(
+            f"{'--single-file' if single_file else '--m4b'} makes the whole book, and "
+            f"--chapters {selection} is {len(chosen)} of its {len(book.chapters)} chapters: "
+            "leave out --chapters (chapters already made are reused, not made again)"
+        )
     plan = workflow.make_plan(
         book, out_dir, chosen, config, refresh=refresh, cover=read_cover(cover_path)
     )
-    done = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
-    results = done.results
-    workflow.print_summary(plan, results, time.perf_counter() - started, done.counts)
-    workflow.raise_if_failed(results)
-    if single_file or m4b:
-        workflow.whole_book(plan, results, single_file, m4b)
+    with workflow.book_lock(plan):
+        done = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
+        results = done.results
+        workflow.print_summary(plan, results, time.perf_counter() - started, done.counts)
+        workflow.raise_if_failed(results)
+        if single_file or m4b:
+            workflow.whole_book(plan, results, single_file, m4b)
 
 
 @main.command("preview")
@@ -128,8 +135,9 @@ def preview_command(
     plan = workflow.make_plan(
         book, out_dir, chosen, config, limit_ms=limit_ms, folder_name="preview"
     )
-    plan.chapter_path(chosen[0]).unlink(missing_ok=True)  # always render: the page needs timings
-    done = workflow.synthesize(plan, engine, jobs, f"previewing chapter {chapter_number}")
+    with workflow.book_lock(plan):
+        plan.chapter_path(chosen[0]).unlink(missing_ok=True)  # always render: for the timings
+        done = workflow.synthesize(plan, engine, jobs, f"previewing chapter {chapter_number}")
     [result] = done.results
     cast = done.cast
     workflow.raise_if_failed([result])
@@ -178,20 +186,22 @@ def podcast_command(
         books.append((workflow.read_book(input_path, config, out_dir), config))
     for book, config in books:
         plan = workflow.make_plan(book, out_dir, book.chapters, config, cover=cover)
-        results = workflow.synthesize(plan, engine, jobs, f"exporting {len(book.chapters)}").results
-        workflow.raise_if_failed(results)
-        episodes = [
-            Episode(r.chapter.order, book.chapter_title(r.chapter), r.path, r.duration_ms)
-            for r in results
-        ]
-        feed = write_feed(
-            plan.book_dir,
-            title=book.name,
-            author=book.author or UNKNOWN_AUTHOR,
-            episodes=episodes,
-            base_url=base_url,
-            cover=cover,
-        )
+        with workflow.book_lock(plan):
+            doing = f"exporting {len(book.chapters)}"
+            results = workflow.synthesize(plan, engine, jobs, doing).results
+            workflow.raise_if_failed(results)
+            episodes = [
+                Episode(r.chapter.order, book.chapter_title(r.chapter), r.path, r.duration_ms)
+                for r in results
+            ]
+            feed = write_feed(
+                plan.book_dir,
+                title=book.name,
+                author=book.author or UNKNOWN_AUTHOR,
+                episodes=episodes,
+                base_url=base_url,
+                cover=cover,
+            )
         out.print(f"Feed: {escape(str(feed))} ({len(episodes)} episodes)")
 
 
@@ -219,8 +229,9 @@ def cast_command(
     config = settings.load(input_path)
     book = workflow.read_book(input_path, config, out_dir)
     engine, _ = asyncio.run(choose_engine(engine, check=False))
-    book_dir = BuildPlan(book=book, out_dir=out_dir, chapters=[]).book_dir
-    cast = prepare_cast(book, book_dir, engine, reset=reset)
+    plan = BuildPlan(book=book, out_dir=out_dir, chapters=[])
+    with workflow.book_lock(plan):
+        cast = prepare_cast(book, plan.book_dir, engine, reset=reset)
     show_cast(out, cast, book)
 
 

@@ -5,6 +5,8 @@ parses options and calls these."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from audiobook import files
 from audiobook.audio.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
 from audiobook.audio.tags import read_engine
 from audiobook.cast.casting import Cast, prepare_cast
@@ -140,6 +143,21 @@ def whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bo
         with err.status("Encoding the M4B (AAC) ..."):
             write_m4b(parts, name.with_suffix(".m4b"), info)
         out.print(f"Whole book: {escape(str(name.with_suffix('.m4b')))} ({len(parts)} chapters)")
+
+
+@contextmanager
+def book_lock(plan: BuildPlan) -> Iterator[None]:
+    """Hold the book's folder: another build of the same book waits until this one ends."""
+
+    def waiting() -> None:
+        err.print(
+            f"Waiting for another build of this book to finish ({escape(str(plan.book_dir))}) ...",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    with files.book_lock(plan.book_dir, waiting):
+        yield
 
 
 def raise_if_failed(results: list[ChapterResult]) -> None:

@@ -238,7 +238,59 @@ def test_ctrl_c_keeps_finished_chapters_and_no_partial_file(tmp_path: Path) -> N
     assert "Traceback" not in stderr
     assert "Interrupted" in stderr
     names = sorted(p.name for p in folder.iterdir() if p.suffix == ".mp3")
-    assert not list(folder.glob("*.part")) and not list(folder.glob(".*"))
+    assert not [p for p in folder.glob(".*") if p.name != ".audiobook.lock"]
     assert names and all(n.endswith(".mp3") for n in names), names  # no .part left
     assert len(names) < 4
     assert MP3(folder / names[0]).info.length > 5
+
+
+def test_two_builds_of_one_book_at_once_take_turns(tmp_path: Path) -> None:
+    (tmp_path / "book.txt").write_text(BOOK, "utf-8")
+    command = [sys.executable, "-m", "audiobook", "build", "book.txt", "-o", "out"]
+    first, second = (
+        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    )
+    outcomes = [process.communicate(timeout=300) for process in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outcomes
+    said = "".join(err.decode() for _, err in outcomes)
+    assert "Waiting for another build of this book" in said
+    assert "Traceback" not in said
+    folder = tmp_path / "out" / "测试小说"
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".audiobook"))
+    assert [n for n in names if n.endswith(".mp3")] == ["0001 开端.mp3", "0002 继续.mp3"]
+    assert not [n for n in names if n.startswith(".")]  # no temporary file left behind
+    assert all(MP3(folder / n).info.length > 1 for n in names if n.endswith(".mp3"))
+
+
+def test_a_whole_book_file_of_some_chapters_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "book.txt").write_text(BOOK, "utf-8")
+    result = run_cli("build", "book.txt", "--chapters", "1", "--single-file", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--single-file makes the whole book" in lines[0]
+    assert "1 of its 2 chapters" in lines[0]
+    assert not (tmp_path / "output").exists()
+
+
+def test_retagging_a_finished_chapter_never_leaves_a_broken_file(built, tmp_path, monkeypatch):
+    import shutil
+
+    from audiobook.audio import tags
+
+    work, _ = built
+    path = tmp_path / "0001 开端.mp3"
+    shutil.copyfile(next((work / "out" / "测试小说").glob("0001*.mp3")), path)
+    before = path.read_bytes()
+
+    def crash(_: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tags, "_put_chapters_in_order", crash)
+    with pytest.raises(OSError):
+        tags.update_book_tags(path, track=1, total=3, album="测试小说", artist="测试者")
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
+    monkeypatch.undo()
+    tags.update_book_tags(path, track=1, total=3, album="测试小说", artist="测试者")
+    assert str(ID3(path)["TRCK"]) == "1/3" and MP3(path).info.length > 1
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

@@ -17,6 +17,7 @@ import lameenc
 import numpy as np
 import soundfile
 
+from audiobook.files import temp_path
 from audiobook.speech.engines import SAMPLE_RATE, Speech
 
 with warnings.catch_warnings():  # pydub warns at import when no ffmpeg is installed
@@ -55,7 +56,8 @@ def trim(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 class Mp3Writer:
-    """Streams samples as MP3 into ``<path>.part`` (or into a memory buffer) and knows
+    """Streams samples as MP3 into a temporary file beside ``path`` (or into a memory
+    buffer) and knows
     the exact time written so far; ``commit`` renames the finished file into place, so a
     crash leaves no half file under the final name."""
 
@@ -72,7 +74,7 @@ class Mp3Writer:
             self._file: BinaryIO = path
             return
         self.path = path
-        self.part = path.with_name(path.name + ".part")
+        self.part = temp_path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.part, "wb")  # noqa: SIM115 - closed in finish/discard
 

@@ -6,6 +6,8 @@ sizes wrongly, and 2.3 is what most players read best.
 
 from __future__ import annotations
 
+import os
+import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ from mutagen.id3 import (
 from audiobook import __version__
 from audiobook.audio.markers import Marker
 from audiobook.errors import AudiobookError
+from audiobook.files import temp_path
 
 NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: times are authoritative
 SOURCE_KEY = "audiobook:source"  # what the file was made from, to skip it when unchanged
@@ -117,9 +120,15 @@ def update_book_tags(path: Path, *, track: int, total: int, album: str, artist: 
     stale = {key: text for key, text in wanted.items() if str(id3.get(key, "")) != text}
     for key, text in stale.items():
         id3.setall(key, [Frames[key](encoding=3, text=[text])])
-    if stale:
-        id3.save(path, v2_version=3)
-        _put_chapters_in_order(path)
+    if stale:  # on a copy renamed over the file: a crash leaves the old file, never half one
+        temp = temp_path(path)
+        try:
+            shutil.copyfile(path, temp)
+            id3.save(temp, v2_version=3)
+            _put_chapters_in_order(temp)
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
     return max((frame.end_time for frame in id3.getall("CHAP")), default=0)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from audiobook.errors import AudiobookError
 from audiobook.export.mpeg import Stream, copy_frames, ms
 from audiobook.export.wholebook import BookInfo, Part, chapter_starts, check_parts, part_lengths
+from audiobook.files import temp_path
 
 AAC_BIT_RATE = "64k"
 _FFMPEG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\]\s*)+")
@@ -53,7 +54,7 @@ def write_m4b(parts: list[Part], out: Path, info: BookInfo) -> None:
     markers = chapter_starts(parts, lengths, stream.sample_rate)
     total_ms = ms(sum(lengths), stream.sample_rate)
     out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(out.name + ".part")
+    temp = temp_path(out)
     with tempfile.TemporaryDirectory(prefix="audiobook-m4b-") as work:
         meta = Path(work) / "chapters.txt"
         meta.write_text(_ffmetadata(info, markers, total_ms), encoding="utf-8")

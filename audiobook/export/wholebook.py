@@ -17,6 +17,7 @@ from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TCON, TIT2, TLAN, TPE1, CTO
 from audiobook.audio.tags import chapters_in_order
 from audiobook.errors import AudiobookError
 from audiobook.export.mpeg import Stream, copy_frames, ms
+from audiobook.files import temp_path
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def join_mp3(parts: list[Part], out: Path, info: BookInfo) -> list[tuple[int, st
     Returns the (start_ms, title) markers."""
     check_parts(parts)
     out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(out.name + ".part")
+    temp = temp_path(out)
     # The tag goes in front of the audio, but its CHAP times are known only once the audio
     # is copied. Times are fixed-size fields, so a tag rendered with zero times has the size
     # of the final one: reserve that much, copy the audio, then write the real tag over it.
