@@ -97,7 +97,8 @@ def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, s
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise AudiobookError(f"{path}: the file is empty")
-    if not _looks_like_text(text):
+    # Binary data is almost never valid UTF-8, but it often decodes as UTF-16 or GB18030
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig") and not _looks_like_text(text):
         raise AudiobookError(f"{path}: cannot decode the text (not a known Chinese encoding)")
     return text, encoding, notes
 
@@ -116,7 +117,7 @@ def _drop_padding(data: bytes, path: Path) -> tuple[bytes, int]:
     are common is binary."""
     nuls = data.count(0)
     controls = len(data) - len(data.translate(None, _CONTROL))
-    if controls > len(data) * MAX_BINARY_SHARE:
+    if controls > len(data) * MAX_BINARY_SHARE and not _is_utf8(data.replace(b"\x00", b"")):
         raise AudiobookError(f"{path}: looks like a binary file, not a text file")
     return (data.replace(b"\x00", b""), nuls) if nuls else (data, 0)
 
@@ -132,34 +133,36 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+def _is_utf8(data: bytes) -> bool:
+    """All but a trace of the bytes are UTF-8: stray control bytes in it do not make it
+    binary."""
+    return len(_decode_counting(data, "utf-8")[1]) <= len(data) * MAX_BAD_SHARE
+
+
 def _detect(data: bytes, path: Path) -> str:
     """UTF-8 when all but a trace of the bytes are UTF-8, else what the detector finds
-    among the Chinese encodings, else the one that decodes with fewest errors."""
-    if len(_decode_counting(data, "utf-8")[1]) <= len(data) * MAX_BAD_SHARE:
+    among the Chinese encodings, else GB18030 or Big5, whichever reads as text."""
+    if _is_utf8(data):
         return "utf-8"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=CANDIDATE_ENCODINGS).best()
-    if best is not None:
-        return best.encoding
-    errors = {name: len(_decode_counting(data, name)[1]) for name in ("gb18030", "big5")}
-    name = min(errors, key=errors.get)
-    if errors[name] <= max(1, len(data) * MAX_BAD_SHARE):
-        return name
+    # the detector's choice first; but Big5 bytes can decode as GB18030 without an error
+    # into unassigned characters, so a choice that does not read as text yields
+    for name in dict.fromkeys([*([best.encoding] if best else []), "gb18030", "big5"]):
+        text, bad = _decode_counting(data, name)
+        if len(bad) <= max(1, len(data) * MAX_BAD_SHARE) and _looks_like_text(text):
+            return name
     raise AudiobookError(
         f"{path}: cannot decode the text (expected UTF-8, UTF-16, GB18030 or Big5)"
     )
 
 
 def _looks_like_text(text: str) -> bool:
-    """Rejects bytes that happen to decode but are not prose (control codes, unassigned
-    or private-use characters)."""
+    """Rejects bytes that happen to decode but are not prose (unassigned or private-use
+    characters; stray control codes are the binary check's business, on the bytes)."""
     sample = text[:20000]
-    bad = sum(
-        1
-        for ch in sample
-        if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\r\t\f"
-    )
+    bad = sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn", "Cs"))
     return bad <= len(sample) * 0.01
 
 
