@@ -95,6 +95,8 @@ def make_script(
 
     if preface and (not raw_chapters or sum(map(len, preface)) >= 100):
         raw_chapters.insert(0, RawChapter(heading=None, lines=preface))
+    else:  # a line or two before the first chapter: a blurb or a site's note, not read
+        removed += [Removal(line, "before the first chapter") for line in preface]
 
     converter = ScriptConverter.for_text(
         "".join(line for raw in raw_chapters[:20] for line in raw.lines)[:20000]
