@@ -75,6 +75,7 @@ def test_writes_one_mp3_per_chapter(built) -> None:
     work, result = built
     files = sorted((work / "out" / "测试小说").glob("*"))
     assert [f.name for f in files] == [
+        ".audiobook.lock",  # one writer at a time
         "0001 开端.lrc",
         "0001 开端.mp3",
         "0001 开端.srt",

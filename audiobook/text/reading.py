@@ -117,7 +117,9 @@ def _drop_padding(data: bytes, path: Path) -> tuple[bytes, int]:
     are common is binary."""
     nuls = data.count(0)
     controls = len(data) - len(data.translate(None, _CONTROL))
-    if controls > len(data) * MAX_BINARY_SHARE and not _is_utf8(data.replace(b"\x00", b"")):
+    # valid UTF-8 is text with a few more stray control bytes: binary data seldom is
+    share = MAX_BINARY_SHARE * (10 if _is_utf8(data.replace(b"\x00", b"")) else 1)
+    if controls > len(data) * share:
         raise AudiobookError(f"{path}: looks like a binary file, not a text file")
     return (data.replace(b"\x00", b""), nuls) if nuls else (data, 0)
 
