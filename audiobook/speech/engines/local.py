@@ -96,7 +96,10 @@ class LocalEngine:
 
     async def close(self) -> None:
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            # Waiting (for the sentence in hand at most: the rest is cancelled) rather than
+            # leaving the pool to the interpreter's exit, which races with the pool's own
+            # thread and can end a Ctrl-C with "Bad file descriptor" (CPython gh-83279).
+            self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
     async def synthesize(self, text: str, voice: Voice) -> Speech:
