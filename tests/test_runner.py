@@ -156,7 +156,7 @@ class SwallowingEngine:
     """Turns a cancellation into a connection error, as aiohttp's cleanup racing with
     asyncio.wait_for can (seen here: a build that never ended, one run in twenty)."""
 
-    name, version, default_concurrency = "fake", "1", 2
+    name, version, default_concurrency, run_bytes = "fake", "1", 2, 0
 
     async def start(self) -> None: ...
 
@@ -178,3 +178,54 @@ def test_the_runner_stops_even_when_a_request_swallows_its_cancellation(tmp_path
             await asyncio.sleep(0.1)  # the workers are inside their requests
 
     asyncio.run(asyncio.wait_for(run_and_leave(), 15))
+
+
+class SentenceAtATime(EdgeEngine):
+    run_bytes = 0  # the edge engine as it was: one request per sentence
+
+
+def passage(paragraphs: int) -> str:
+    """Long narration and a long speech: runs of many sentences in one voice."""
+    body = "".join(
+        f"　　第{k}段开始了。第{k}天的天色暗了下来。街上的人少了{k}个。风吹过{k}棵树。\n"
+        f"　　李明说：“我们走{k}步吧。天快黑了{k}次。路上小心{k}点。”\n"
+        for k in range(1, paragraphs + 1)
+    )
+    return f"《长夜》\n第1章 黄昏\n{body}"
+
+
+def cues_of(text: str, out: Path, cache: Path, engine) -> tuple[list, int]:
+    book = book_from_text(text, "serial")
+    plan = BuildPlan(book=book, out_dir=out, chapters=book.chapters)
+    job = build_book(plan, engine, draw_cast(book, "edge").voices(), Counts(), SegmentCache(cache))
+    [result] = asyncio.run(job)
+    assert result.error is None
+    return result.cues, result.duration_ms
+
+
+def test_runs_of_one_voice_go_as_one_request_and_are_cut_apart_again(fake, tmp_path) -> None:
+    server = fake()
+    text = passage(6)
+    runs, runs_ms = cues_of(text, tmp_path / "runs", tmp_path / "c1", EdgeEngine())
+    requests = len(server.heard)
+    one_by_one, single_ms = cues_of(text, tmp_path / "one", tmp_path / "c2", SentenceAtATime())
+    sentences = len(server.heard) - requests
+    assert requests <= sentences // 3  # 13 runs of one voice instead of 43 sentences
+    assert all(voice.startswith("zh-") for voice in {h.voice for h in server.heard})
+    # every sentence is heard, in order, with the speaker it had, and lasts as long
+    assert [(c.text, c.speaker) for c in runs] == [(c.text, c.speaker) for c in one_by_one]
+    for cut, whole in zip(runs, one_by_one, strict=True):
+        assert abs((cut.end_ms - cut.start_ms) - (whole.end_ms - whole.start_ms)) <= 100, cut
+    assert abs(runs_ms - single_ms) <= 100 * len(runs)
+
+
+def test_a_run_the_service_reads_as_other_sentences_goes_sentence_by_sentence(
+    fake, tmp_path
+) -> None:
+    server = fake()  # like the service, it does not end a sentence at ……
+    text = "第1章 黄昏\n　　他慢慢地走着……天黑了。他回到了家。\n"
+    cues, _ = cues_of(text, tmp_path / "out", tmp_path / "cache", EdgeEngine())
+    assert [c.text for c in cues] == ["第1章 黄昏", "他慢慢地走着……", "天黑了。", "他回到了家。"]
+    texts = [h.text for h in server.heard]
+    assert "他慢慢地走着……天黑了。他回到了家。" in texts  # the run, which could not be cut
+    assert {"他慢慢地走着……", "天黑了。", "他回到了家。"} <= set(texts)  # so, one by one

@@ -19,6 +19,7 @@ from typing import Protocol
 from audiobook.audio.clips import BIT_RATE_KBPS, Mp3Writer
 from audiobook.audio.markers import MARKER_EVERY_MS, plan_markers
 from audiobook.audio.render import Line, RawChapter, lay_out
+from audiobook.audio.runs import group_runs, placed
 from audiobook.audio.subtitles import Cue, lrc, srt
 from audiobook.audio.tags import ChapterTags, Cover, read_source_key, update_book_tags, write_tags
 from audiobook.cast.casting import voice_for
@@ -95,7 +96,14 @@ def chapter_lines(chapter: Chapter, voices: dict[str | None, Voice], engine: Eng
     for segment in chapter.segments:
         sentences = split_sentences(segment.text) if segment.kind == "speech" else [segment.text]
         lines += [line(segment, sentence) for sentence in sentences or [segment.text]]
-    return lines
+    return group_runs(lines, engine.run_bytes, _key_maker(engine))
+
+
+def _key_maker(engine: Engine):
+    def key_of(text: str, voice: Voice) -> str:
+        return segment_key(engine.name, engine.version, voice, text)
+
+    return key_of
 
 
 def limit_lines(lines: list[Line], limit_ms: int | None) -> list[Line]:
@@ -172,6 +180,10 @@ async def build(
         for chapter, lines, key in todo:
             try:
                 await runner.wait(line.job.key for line in lines if line.job)
+                lines, again = placed(lines, runner.cache, _key_maker(engine))
+                if again:  # runs the service read as other sentences: one by one
+                    runner.schedule(again)
+                    await runner.wait(job.key for job in again)
             except SegmentFailed as exc:
                 result = ChapterResult(chapter, plan.chapter_path(chapter), 0, False, str(exc))
             else:

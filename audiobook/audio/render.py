@@ -41,6 +41,8 @@ class Line:
     segment: Segment | None
     text: str
     job: Job | None  # None: nothing to say (punctuation only), only the pause around it
+    part: int = -1  # its place among the sentences of a run job (``runs.py``), or -1
+    span: tuple[int, int] | None = None  # where in the run's audio it is heard (ms)
 
 
 def gap(pauses: Pauses, before: Line, after: Line) -> int:
@@ -154,13 +156,20 @@ def lay_out(
     cues = []
     raw.pause(pauses.lead_in)
     previous: Line | None = None
+    run: tuple[str, np.ndarray] = ("", np.zeros(0, np.float32))  # the run being cut apart
     for line in lines:
         if limit_ms is not None and raw.position_ms >= limit_ms:
             break
         if previous is not None:
             raw.pause(gap(pauses, previous, line))
         start = raw.position_ms
-        raw.speech(_samples(cache, line))
+        if line.job is not None and line.span is not None:
+            if run[0] != line.job.key:
+                run = (line.job.key, _decoded(cache, line))
+            begin, end = (ms * SAMPLE_RATE // 1000 for ms in line.span)
+            raw.speech(trim(run[1][begin:end], SAMPLE_RATE))
+        else:
+            raw.speech(_samples(cache, line))
         if raw.position_ms > start:
             segment = line.segment
             speech = segment is not None and segment.kind == "speech"
@@ -176,7 +185,12 @@ def lay_out(
 def _samples(cache: SegmentCache, line: Line) -> np.ndarray:
     if line.job is None:
         return np.zeros(0, np.float32)
+    return trim(_decoded(cache, line), SAMPLE_RATE)
+
+
+def _decoded(cache: SegmentCache, line: Line) -> np.ndarray:
+    assert line.job is not None
     speech = cache.get(line.job.key)
     if speech is None:
         raise AudiobookError(f"segment missing from the cache: {line.job.text[:20]!r}")
-    return trim(decode(speech), SAMPLE_RATE)
+    return decode(speech)

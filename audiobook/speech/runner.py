@@ -28,6 +28,7 @@ class Job:
     key: str  # the segment cache key
     text: str
     voice: Voice
+    parts: tuple[str, ...] = ()  # a run's sentences (``text`` joined), to cut it apart
 
 
 @dataclass(frozen=True)

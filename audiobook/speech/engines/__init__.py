@@ -56,6 +56,7 @@ class Engine(Protocol):
     name: str
     version: str  # part of every cache key: bump when output for the same input changes
     default_concurrency: int
+    run_bytes: int  # > 0: consecutive sentences of one voice may go as one text this long
 
     async def start(self) -> None: ...
 

@@ -69,6 +69,9 @@ class EdgeEngine:
     name = "edge"
     version = f"edge-tts/{edge_tts.__version__.split('.')[0]}"
     default_concurrency = 3  # more parallel connections get an IP blocked for minutes
+    # consecutive sentences in one voice go as one request of up to this many bytes:
+    # a few requests instead of one per sentence (audio/runs.py)
+    run_bytes = 3000
 
     def __init__(self, connect_timeout: int = 10, receive_timeout: int = 30) -> None:
         self.connect_timeout = connect_timeout
