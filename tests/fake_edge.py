@@ -159,6 +159,7 @@ class FakeEdgeServer:
         seed: int = 0,
         voices: set[str] | None = None,
         seconds_per_char: float = 0.12,
+        sentence_events: bool = True,
     ) -> None:
         unknown = set(failure_kinds) - set(KINDS)
         if unknown:
@@ -168,6 +169,7 @@ class FakeEdgeServer:
         self.failure_kinds = failure_kinds
         self.voices = voices
         self.seconds_per_char = seconds_per_char
+        self.sentence_events = sentence_events  # False: a service that says nothing of them
         self.url = ""
         self.heard: list[Heard] = []
         self.attempts = 0
@@ -298,7 +300,7 @@ class FakeEdgeServer:
         body = json.dumps({"context": {"serviceTag": "fake"}, "audio": {"streamId": stream_id}})
         await ws.send_str(_text_frame(rid, "response", body))
         mp3, boundaries = synthesize(voice, rate, pitch, volume, text, self.seconds_per_char)
-        for sentence, offset, duration in boundaries:
+        for sentence, offset, duration in boundaries if self.sentence_events else ():
             # The client unescapes Text, so it travels XML-escaped like the SSML did.
             said = {
                 "Text": escape(sentence),

@@ -219,13 +219,22 @@ def test_runs_of_one_voice_go_as_one_request_and_are_cut_apart_again(fake, tmp_p
     assert abs(runs_ms - single_ms) <= 100 * len(runs)
 
 
-def test_a_run_the_service_reads_as_other_sentences_goes_sentence_by_sentence(
-    fake, tmp_path
-) -> None:
-    server = fake()  # like the service, it does not end a sentence at ……
-    text = "第1章 黄昏\n　　他慢慢地走着……天黑了。他回到了家。\n"
+def test_a_run_without_sentence_events_goes_sentence_by_sentence(fake, tmp_path) -> None:
+    server = fake(sentence_events=False)
+    text = "第1章 黄昏\n　　他慢慢地走着。天黑了。他回到了家。\n"
     cues, _ = cues_of(text, tmp_path / "out", tmp_path / "cache", EdgeEngine())
-    assert [c.text for c in cues] == ["第1章 黄昏", "他慢慢地走着……", "天黑了。", "他回到了家。"]
+    assert [c.text for c in cues] == ["第1章 黄昏", "他慢慢地走着。", "天黑了。", "他回到了家。"]
     texts = [h.text for h in server.heard]
-    assert "他慢慢地走着……天黑了。他回到了家。" in texts  # the run, which could not be cut
-    assert {"他慢慢地走着……", "天黑了。", "他回到了家。"} <= set(texts)  # so, one by one
+    assert "他慢慢地走着。天黑了。他回到了家。" in texts  # the run, which could not be cut
+    assert {"他慢慢地走着。", "天黑了。", "他回到了家。"} <= set(texts)  # so, one by one
+
+
+def test_cuts_fall_midway_between_the_services_sentences_or_nowhere() -> None:
+    from audiobook.audio.runs import cuts
+    from audiobook.speech.engines import Boundary
+
+    heard = (Boundary(50, 1000, "他慢慢地走着……天黑了。"), Boundary(1300, 600, "他回到了家。"))
+    assert cuts(heard, ("他慢慢地走着……天黑了。", "他回到了家。")) == [(0, 1175), (1175, 10**9)]
+    assert cuts(heard, ("他慢慢地走着……", "天黑了。", "他回到了家。")) is None  # inside one
+    assert cuts((), ("天黑了。", "他回到了家。")) is None  # no events
+    assert cuts(heard[:1], ("他慢慢地走着……天黑了。", "他回到了家。")) is None  # one missing

@@ -25,8 +25,9 @@ from audiobook.speech.engines import Boundary
 from audiobook.speech.runner import Job
 from audiobook.text.hanzi import HANZI_RANGES
 
-# A sentence the service ends where we do: after 。！？!?… and any closing marks
-_ENDS_SENTENCE = re.compile(r"[。！？!?…][”’」』\"')）]*\s*$")
+# A sentence the service surely ends where we do: after 。！？!? and any closing marks (not
+# after …… or ；, where it may read on: a run must never join lines it would read as one)
+_ENDS_SENTENCE = re.compile(r"[。！？!?][”’」』\"')）]*\s*$")
 _NOT_SPOKEN = re.compile(f"[^0-9A-Za-z{HANZI_RANGES}]")
 
 
