@@ -25,6 +25,7 @@ RANKS = {
     "audiobook.report": 6,
     "audiobook.workflow": 6,
     "audiobook.options": 7,
+    "audiobook.maintenance": 7,
     "audiobook.cli": 7,
     "audiobook.__main__": 8,
 }
