@@ -17,9 +17,11 @@ from rich.markup import escape
 from audiobook.errors import AudiobookError
 from audiobook.maintenance import cache_command
 from audiobook.options import (
+    Listening,
     Settings,
     cover_option,
     engine_option,
+    listening_options,
     output_option,
     parse_selection,
     reading_options,
@@ -61,6 +63,8 @@ main.add_command(cache_command)
     "--single-file", is_flag=True, help="Also one MP3 of the whole book, a marker per chapter."
 )
 @click.option("--m4b", is_flag=True, help="Also an M4B audiobook with chapters (needs ffmpeg).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be done: nothing is sent.")
+@listening_options
 @reading_options
 def build_command(
     input_path: Path,
@@ -72,6 +76,8 @@ def build_command(
     cover_path: Path | None,
     single_file: bool,
     m4b: bool,
+    dry_run: bool,
+    listening: Listening,
     settings: Settings,
 ) -> None:
     """Read INPUT (a TXT or EPUB novel) aloud into one MP3 per chapter."""
@@ -90,8 +96,18 @@ def build_command(
             "leave out --chapters (chapters already made are reused, not made again)"
         )
     plan = workflow.make_plan(
-        book, out_dir, chosen, config, refresh=refresh, cover=read_cover(cover_path)
+        book,
+        out_dir,
+        chosen,
+        config,
+        refresh=refresh,
+        cover=read_cover(cover_path),
+        single_voice=listening.single_voice,
+        rate=listening.rate,
     )
+    if dry_run:
+        workflow.dry_run(plan, engine)
+        return
     with workflow.book_lock(plan):
         done = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
         results = done.results
@@ -110,6 +126,7 @@ def build_command(
 @output_option
 @engine_option
 @click.option("-j", "--jobs", type=click.IntRange(1, 32), help="Segments synthesized at once.")
+@listening_options
 @reading_options
 def preview_command(
     input_path: Path,
@@ -120,6 +137,7 @@ def preview_command(
     out_dir: Path,
     engine: str,
     jobs: int | None,
+    listening: Listening,
     settings: Settings,
 ) -> None:
     """Hear one chapter of INPUT (or its first seconds) before building the whole book."""
@@ -137,7 +155,14 @@ def preview_command(
         )
     limit_ms = seconds * 1000 if seconds else None
     plan = workflow.make_plan(
-        book, out_dir, chosen, config, limit_ms=limit_ms, folder_name="preview"
+        book,
+        out_dir,
+        chosen,
+        config,
+        limit_ms=limit_ms,
+        folder_name="preview",
+        single_voice=listening.single_voice,
+        rate=listening.rate,
     )
     with workflow.book_lock(plan):
         plan.chapter_path(chosen[0]).unlink(missing_ok=True)  # always render: for the timings
@@ -165,6 +190,7 @@ def preview_command(
 @cover_option
 @engine_option
 @click.option("-j", "--jobs", type=click.IntRange(1, 32), help="Segments synthesized at once.")
+@listening_options
 @reading_options
 def podcast_command(
     input_paths: tuple[Path, ...],
@@ -173,6 +199,7 @@ def podcast_command(
     cover_path: Path | None,
     engine: str,
     jobs: int | None,
+    listening: Listening,
     settings: Settings,
 ) -> None:
     """Export one or more books as podcasts: chapter MP3s and a feed.xml per book."""
@@ -189,7 +216,15 @@ def podcast_command(
         config = settings.load(input_path)
         books.append((workflow.read_book(input_path, config, out_dir), config))
     for book, config in books:
-        plan = workflow.make_plan(book, out_dir, book.chapters, config, cover=cover)
+        plan = workflow.make_plan(
+            book,
+            out_dir,
+            book.chapters,
+            config,
+            cover=cover,
+            single_voice=listening.single_voice,
+            rate=listening.rate,
+        )
         with workflow.book_lock(plan):
             doing = f"exporting {len(book.chapters)}"
             results = workflow.synthesize(plan, engine, jobs, doing).results

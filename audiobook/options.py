@@ -58,6 +58,42 @@ def reading_options(command):
     )(with_settings)
 
 
+@dataclass(frozen=True)
+class Listening:
+    """How every voice of the book is heard: --single-voice and --rate."""
+
+    single_voice: bool = False  # the narrator's voice for every line
+    rate: int = 0  # percent added to every voice's rate
+
+
+def listening_options(command):
+    """--single-voice and --rate, given to the command as one ``listening`` argument."""
+
+    @functools.wraps(command)
+    def with_listening(*args, single_voice, rate, **kwargs):
+        return command(*args, listening=Listening(single_voice, rate), **kwargs)
+
+    with_listening = click.option(
+        "--rate",
+        metavar="PERCENT",
+        callback=_parse_rate,
+        default="+0%",
+        help="Speak every voice faster (+10%) or slower (-10%).",
+    )(with_listening)
+    return click.option(
+        "--single-voice",
+        is_flag=True,
+        help="Read everything, dialogue too, with the narrator's voice (fewest requests).",
+    )(with_listening)
+
+
+def _parse_rate(context, param, value: str) -> int:
+    found = re.fullmatch(r"\s*([+-]?\d+)\s*%?\s*", value)
+    if not found or not -50 <= int(found[1]) <= 100:
+        raise click.BadParameter(f"{value!r}: give a percentage from -50% to +100%, as in +10%")
+    return int(found[1])
+
+
 output_option = click.option(
     "-o",
     "--output",

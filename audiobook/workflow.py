@@ -24,9 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 from audiobook import files
-from audiobook.audio.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book
+from audiobook.audio.build import UNKNOWN_AUTHOR, BuildPlan, ChapterResult, build_book, pending
 from audiobook.audio.tags import read_engine
-from audiobook.cast.casting import Cast, prepare_cast
+from audiobook.cast.casting import Cast, cast_path, draw_cast, heard_as, load_cast, prepare_cast
 from audiobook.config import Config
 from audiobook.errors import AudiobookError
 from audiobook.files import safe_name
@@ -91,6 +91,7 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
     """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
     engine, why = asyncio.run(choose_engine(engine))
     cast = prepare_cast(plan.book, plan.book_dir, engine)
+    voices = heard_as(cast.voices(), plan.single_voice, plan.rate)
     write_template(plan.book_dir / CORRECTIONS, plan.book)
     book = plan.book
     author = f" by {escape(book.author)}" if book.author else ""
@@ -109,9 +110,7 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
     with Progress(*columns, console=err, transient=True) as bars:
         progress = RichProgress(bars, len(plan.chapters))
         cache = SegmentCache()
-        job = build_book(
-            plan, get_engine(engine, workers=jobs), cast.voices(), progress, cache, jobs
-        )
+        job = build_book(plan, get_engine(engine, workers=jobs), voices, progress, cache, jobs)
         results = asyncio.run(job)
     if cache.repaired:
         err.print(
@@ -143,6 +142,31 @@ def whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bo
         with err.status("Encoding the M4B (AAC) ..."):
             write_m4b(parts, name.with_suffix(".m4b"), info)
         out.print(f"Whole book: {escape(str(name.with_suffix('.m4b')))} ({len(parts)} chapters)")
+
+
+def dry_run(plan: BuildPlan, engine: str) -> None:
+    """Say what a build of the plan would do, synthesizing nothing and writing nothing."""
+    name, why = asyncio.run(choose_engine(engine))
+    book = plan.book
+    existing = load_cast(cast_path(plan.book_dir, name), name)
+    voices = heard_as(draw_cast(book, name, existing).voices(), plan.single_voice, plan.rate)
+    done, jobs = pending(plan, get_engine(name), voices)
+    cache = SegmentCache()
+    cached = sum(job.key in cache for job in jobs)
+    to_send = [job for job in jobs if job.key not in cache] if not plan.refresh else jobs
+    characters = sum(len(job.text) for job in to_send)
+    speakers = len({v.sound for v in voices.values()})
+    out.print(
+        f"[bold]{escape(book.name)}[/]: {len(plan.chapters)} chapter(s) with {why}, "
+        f"{done} already made; {len(book.characters)} character(s), {speakers} voice(s).",
+        highlight=False,
+    )
+    what = "requests" if name == "edge" else "sentences"
+    out.print(
+        f"{len(jobs)} {what} for the other chapters: {cached} in the cache, "
+        f"{len(to_send)} to synthesize ({characters:,} characters). Nothing was sent.",
+        highlight=False,
+    )
 
 
 @contextmanager

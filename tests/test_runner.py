@@ -238,3 +238,28 @@ def test_cuts_fall_midway_between_the_services_sentences_or_nowhere() -> None:
     assert cuts(heard, ("他慢慢地走着……", "天黑了。", "他回到了家。")) is None  # inside one
     assert cuts((), ("天黑了。", "他回到了家。")) is None  # no events
     assert cuts(heard[:1], ("他慢慢地走着……天黑了。", "他回到了家。")) is None  # one missing
+
+
+def test_single_voice_rate_and_dry_run_from_the_command_line(fake, tmp_path, monkeypatch) -> None:
+    from tests.conftest import run_cli
+
+    server = fake()
+    monkeypatch.setenv("AUDIOBOOK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    (tmp_path / "book.txt").write_text(passage(3), "utf-8")
+    dry = run_cli("build", "book.txt", "--engine", "edge", "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    said = " ".join(dry.stdout.split())
+    assert "1 chapter(s)" in said and "0 in the cache" in said and "Nothing was sent" in said
+    planned = int(said.split(" requests for")[0].split()[-1])
+    assert len(server.heard) <= 1  # at most the check that the service answers
+    assert not (tmp_path / "output").exists()
+
+    heard = len(server.heard)
+    built = run_cli(
+        "build", "book.txt", "--engine", "edge", "--single-voice", "--rate", "+10%", cwd=tmp_path
+    )
+    assert built.returncode == 0, built.stderr
+    requests = server.heard[heard + 1 :]  # after the availability check
+    assert {(h.voice, h.rate) for h in requests} == {(requests[0].voice, "+10%")}
+    assert 0 < len(requests) < planned  # one voice: runs go through the dialogue too

@@ -66,6 +66,8 @@ class BuildPlan:
     cover: Cover | None = None
     limit_ms: int | None = None  # stop each chapter after this much (previews)
     folder_name: str = ""  # chapter files in this folder of the book's folder (previews)
+    single_voice: bool = False  # every line in the narrator's voice
+    rate: int = 0  # percent added to every voice's rate
 
     @property
     def book_dir(self) -> Path:
@@ -193,6 +195,23 @@ async def build(
             results[chapter.order] = result
             progress.chapter_done(result)
     return [results[c.order] for c in plan.chapters]
+
+
+def pending(
+    plan: BuildPlan, engine: Engine, voices: dict[str | None, Voice]
+) -> tuple[int, list[Job]]:
+    """What a build of the plan would do: the chapters already up to date, and the jobs
+    (one request each for the online voices) of the others, each once."""
+    done, jobs = 0, {}
+    for chapter in plan.chapters:
+        lines = limit_lines(chapter_lines(chapter, voices, engine), plan.limit_ms)
+        if not plan.refresh and _up_to_date(
+            plan.chapter_path(chapter), source_key(plan, chapter, lines)
+        ):
+            done += 1
+        else:
+            jobs.update({line.job.key: line.job for line in lines if line.job})
+    return done, list(jobs.values())
 
 
 def source_key(plan: BuildPlan, chapter: Chapter, lines: list[Line]) -> str:

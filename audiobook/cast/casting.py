@@ -58,6 +58,17 @@ class Cast:
         return table
 
 
+def heard_as(
+    voices: dict[str | None, Voice], single_voice: bool = False, rate: int = 0
+) -> dict[str | None, Voice]:
+    """The cast as the listener asked to hear it: every line in the narrator's voice, and
+    every voice ``rate`` percent faster (or slower)."""
+    narrator = voices[None]
+    return {
+        name: (narrator if single_voice else v).shifted(rate=rate) for name, v in voices.items()
+    }
+
+
 def voice_for(voices: dict[str | None, Voice], segment: Segment | None) -> Voice:
     """The voice that reads ``segment`` (None: the chapter heading, read by the narrator)."""
     if segment is None or segment.kind != "speech":
