@@ -161,6 +161,7 @@ def preview_command(
         config,
         limit_ms=limit_ms,
         folder_name="preview",
+        keep_cues=True,
         single_voice=listening.single_voice,
         rate=listening.rate,
     )

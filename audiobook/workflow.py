@@ -152,9 +152,9 @@ def dry_run(plan: BuildPlan, engine: str) -> None:
     voices = heard_as(draw_cast(book, name, existing).voices(), plan.single_voice, plan.rate)
     done, jobs = pending(plan, get_engine(name), voices)
     cache = SegmentCache()
-    cached = sum(job.key in cache for job in jobs)
-    to_send = [job for job in jobs if job.key not in cache] if not plan.refresh else jobs
-    characters = sum(len(job.text) for job in to_send)
+    to_send = [key for key in jobs if plan.refresh or key not in cache]
+    cached = len(jobs) - len(to_send)
+    characters = sum(jobs[key] for key in to_send)
     speakers = len({v.sound for v in voices.values()})
     out.print(
         f"[bold]{escape(book.name)}[/]: {len(plan.chapters)} chapter(s) with {why}, "

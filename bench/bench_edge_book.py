@@ -3,9 +3,12 @@
 Starts the tests' fake edge service in a process of its own (answering after --latency
 seconds), then runs `audiobook build BOOK --engine edge` in another, with an empty cache,
 and prints the requests the service answered, wall seconds, wall/audio and the build's
-peak memory.
+peak memory. With --synthetic N the book is a generated novel of N characters (chapters of
+3,000 with dialogue), and --seconds-per-char makes the service's audio short, so that
+memory follows the lines of the book, not its seconds.
 
     uv run python bench/bench_edge_book.py [--book tests/data/阿Q正传.epub] [--latency 0.3]
+    uv run python bench/bench_edge_book.py --synthetic 3000000 --latency 0 --seconds-per-char 0.003
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVE = """
 import sys
 from tests.fake_edge import FakeEdgeServer
-server = FakeEdgeServer(latency=float(sys.argv[1])).start()
+server = FakeEdgeServer(latency=float(sys.argv[1]), seconds_per_char=float(sys.argv[2])).start()
 print(server.url, flush=True)
 sys.stdin.readline()  # until the bench is done
 print(len(server.heard), sum(len(h.text) for h in server.heard), flush=True)
@@ -37,9 +40,11 @@ def main() -> None:
     parser.add_argument("--book", type=Path, default=ROOT / "tests" / "data" / "阿Q正传.epub")
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--jobs", type=int, default=3)
+    parser.add_argument("--synthetic", type=int, metavar="CHARACTERS")
+    parser.add_argument("--seconds-per-char", type=float, default=0.12)
     args = parser.parse_args()
     service = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(args.latency)],
+        [sys.executable, "-c", SERVE, str(args.latency), str(args.seconds_per_char)],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -47,6 +52,9 @@ def main() -> None:
     )
     url = service.stdout.readline().strip()
     with tempfile.TemporaryDirectory() as work:
+        if args.synthetic:
+            args.book = Path(work) / "synthetic.txt"
+            args.book.write_text(synthetic_novel(args.synthetic), "utf-8")
         env = {
             **os.environ,
             "AUDIOBOOK_EDGE_URL": url,
@@ -58,6 +66,8 @@ def main() -> None:
         started = time.perf_counter()
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - started
+        # the build's peak alone: the service, also a child, is waited for only later
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if result.returncode:
             sys.exit(f"build failed: {result.stderr.strip()[-500:]}")
         audio = sum(_length(p) for p in (Path(work) / "out").glob("*/*.mp3"))
@@ -65,13 +75,32 @@ def main() -> None:
     service.stdin.flush()
     requests, characters = service.stdout.readline().split()
     service.wait()
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"{args.book.name}: {requests} requests ({characters} characters), latency "
         f"{args.latency * 1000:.0f} ms, {args.jobs} in flight"
     )
     print(f"wall {wall:.1f} s for {audio / 60:.1f} min of audio (wall/audio {wall / audio:.3f})")
     print(f"peak memory of the build: {peak_mb:.0f} MB")
+
+
+def synthetic_novel(characters: int) -> str:
+    """A novel of about ``characters`` characters: chapters of 3,000 with narration and a
+    dialogue between two people, no two sentences alike (as in a real book)."""
+    chapters, size, n = ["《合成》\n作者：某人\n"], 0, 0
+    while size < characters:
+        n += 1
+        paragraphs = [f"第{n}章 第{n}天"]
+        for k in range(30):
+            paragraphs.append(
+                f"　　第{n}天的第{k}个时辰，林晚走进了第{k}号房间，窗外下着第{n}场雨。"
+                f"她看了看桌上的{k}本书，又看了看墙上的{n}幅画。"
+            )
+            paragraphs.append(f"　　陈默抬起头说：“今天是第{n}天，我们还有{k}件事要做。”")
+            paragraphs.append(f"　　“我知道了，第{k}件事先做。”林晚点了点头。")
+        text = "\n".join(paragraphs) + "\n"
+        chapters.append(text)
+        size += len(text)
+    return "".join(chapters)
 
 
 def _length(path: Path) -> float:

@@ -133,7 +133,7 @@ def test_chapters_at_one_loudness_and_subtitles_where_sentences_are_heard(
 ) -> None:
     book = book_from_text(BOOK, "x")
     voices = draw_cast(book, "edge").voices()
-    plan = BuildPlan(book=book, out_dir=tmp_path, chapters=book.chapters)
+    plan = BuildPlan(book=book, out_dir=tmp_path, chapters=book.chapters, keep_cues=True)
     monkeypatch.setattr(edge_tts.communicate, "WSS_URL", edge_tts.communicate.WSS_URL)
     with FakeEdgeServer() as server:
         monkeypatch.setenv("AUDIOBOOK_EDGE_URL", server.url)

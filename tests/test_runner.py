@@ -196,7 +196,7 @@ def passage(paragraphs: int) -> str:
 
 def cues_of(text: str, out: Path, cache: Path, engine) -> tuple[list, int]:
     book = book_from_text(text, "serial")
-    plan = BuildPlan(book=book, out_dir=out, chapters=book.chapters)
+    plan = BuildPlan(book=book, out_dir=out, chapters=book.chapters, keep_cues=True)
     job = build_book(plan, engine, draw_cast(book, "edge").voices(), Counts(), SegmentCache(cache))
     [result] = asyncio.run(job)
     assert result.error is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -67,6 +68,7 @@ class BuildPlan:
     limit_ms: int | None = None  # stop each chapter after this much (previews)
     folder_name: str = ""  # chapter files in this folder of the book's folder (previews)
     single_voice: bool = False  # every line in the narrator's voice
+    keep_cues: bool = False  # each result keeps where its sentences are heard (previews)
     rate: int = 0  # percent added to every voice's rate
 
     @property
@@ -149,69 +151,90 @@ async def build_book(
         await engine.close()
 
 
+WINDOW_JOBS = 400  # jobs scheduled ahead of the chapter being rendered, at least one chapter
+
+
 async def build(
     plan: BuildPlan,
     runner: Runner,
     voices: dict[str | None, Voice],
     progress: BuildProgress,
 ) -> list[ChapterResult]:
-    """Every chapter of the plan, in order. Sentences are synthesized ahead by the runner
-    while finished chapters are rendered; a chapter whose sentences failed is reported
-    and the others are still made."""
+    """Every chapter of the plan, in order. Sentences are synthesized a window ahead by the
+    runner while finished chapters are rendered, so memory does not grow with the book; a
+    chapter whose sentences failed is reported and the others are still made."""
     engine = runner.engine
-    todo = []
-    results: dict[int, ChapterResult] = {}
-    for chapter in plan.chapters:
-        lines = limit_lines(chapter_lines(chapter, voices, engine), plan.limit_ms)
-        key = source_key(plan, chapter, lines)
-        path = plan.chapter_path(chapter)
-        if not plan.refresh and _up_to_date(path, key):
-            duration = _retag_existing(plan, chapter, path)
-            results[chapter.order] = ChapterResult(chapter, path, duration, reused=True)
-            progress.chapter_done(results[chapter.order])
-        else:
-            todo.append((chapter, lines, key))
-    jobs = [line.job for _, lines, _ in todo for line in lines if line.job]
-    progress.segments_planned(len({job.key for job in jobs}))
-    runner.schedule(jobs)
+    # counted first: each chapter's lines are made again when its turn comes
+    progress.segments_planned(len(pending(plan, engine, voices)[1]))
+    ahead: deque[tuple[Chapter, list[Line], str]] = deque()
+    chapters = iter(plan.chapters)
+    results: list[ChapterResult] = []
+
+    def schedule_ahead() -> None:
+        while sum(len(lines) for _, lines, _ in ahead) < WINDOW_JOBS or not ahead:
+            chapter = next(chapters, None)
+            if chapter is None:
+                return
+            lines = limit_lines(chapter_lines(chapter, voices, engine), plan.limit_ms)
+            key = source_key(plan, chapter, lines)
+            path = plan.chapter_path(chapter)
+            if not plan.refresh and _up_to_date(path, key):
+                duration = _retag_existing(plan, chapter, path)
+                results.append(ChapterResult(chapter, path, duration, reused=True))
+                progress.chapter_done(results[-1])
+                continue
+            runner.schedule(line.job for line in lines if line.job)
+            ahead.append((chapter, lines, key))
+
     # Rendering is CPU work: on a thread, so that the runner keeps going meanwhile. Always
     # the same one: each thread that allocates gets its own malloc arena, and with the
     # event loop's pool of threads the process grew by 250 MB over a book.
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(1, thread_name_prefix="render") as renderer:
-        for chapter, lines, key in todo:
+        schedule_ahead()
+        while ahead:
+            chapter, lines, key = ahead.popleft()
+            keys = [line.job.key for line in lines if line.job]
             try:
-                await runner.wait(line.job.key for line in lines if line.job)
+                await runner.wait(keys)
                 lines, again = placed(lines, runner.cache, _key_maker(engine))
                 if again:  # runs the service read as other sentences: one by one
                     runner.schedule(again)
                     await runner.wait(job.key for job in again)
+                    keys += [job.key for job in again]
             except SegmentFailed as exc:
                 result = ChapterResult(chapter, plan.chapter_path(chapter), 0, False, str(exc))
             else:
+                schedule_ahead()  # the next chapters' requests go out while this one renders
                 result = await loop.run_in_executor(
                     renderer, render_chapter, plan, chapter, lines, key, runner.cache, engine.name
                 )
-            results[chapter.order] = result
+                if not plan.keep_cues:
+                    result.cues = []  # a preview's page needs them; a book does not
+            still = {line.job.key for _, later, _ in ahead for line in later if line.job}
+            runner.forget(k for k in keys if k not in still)  # shared with a later chapter: kept
+            results.append(result)
             progress.chapter_done(result)
-    return [results[c.order] for c in plan.chapters]
+            schedule_ahead()
+    by_order = {r.chapter.order: r for r in results}
+    return [by_order[c.order] for c in plan.chapters]
 
 
 def pending(
     plan: BuildPlan, engine: Engine, voices: dict[str | None, Voice]
-) -> tuple[int, list[Job]]:
-    """What a build of the plan would do: the chapters already up to date, and the jobs
-    (one request each for the online voices) of the others, each once."""
+) -> tuple[int, dict[str, int]]:
+    """What a build of the plan would do: how many chapters are already up to date, and
+    the jobs (one request each for the online voices) of the others, each once, as cache
+    key -> characters. Only keys are kept, so that counting a long book stays small."""
     done, jobs = 0, {}
     for chapter in plan.chapters:
         lines = limit_lines(chapter_lines(chapter, voices, engine), plan.limit_ms)
-        if not plan.refresh and _up_to_date(
-            plan.chapter_path(chapter), source_key(plan, chapter, lines)
-        ):
+        key = source_key(plan, chapter, lines)
+        if not plan.refresh and _up_to_date(plan.chapter_path(chapter), key):
             done += 1
         else:
-            jobs.update({line.job.key: line.job for line in lines if line.job})
-    return done, list(jobs.values())
+            jobs.update({line.job.key: len(line.job.text) for line in lines if line.job})
+    return done, jobs
 
 
 def source_key(plan: BuildPlan, chapter: Chapter, lines: list[Line]) -> str:

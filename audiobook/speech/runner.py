@@ -111,6 +111,14 @@ class Runner:
                 self._done[job.key] = loop.create_future()
                 self._queue.put_nowait(job)
 
+    def forget(self, keys: Iterable[str]) -> None:
+        """Drop what is kept of finished jobs (a book's worth would grow without end); a
+        key scheduled again later is looked up in the cache again."""
+        for key in keys:
+            future = self._done.get(key)
+            if future is not None and future.done():
+                del self._done[key]
+
     async def wait(self, keys: Iterable[str]) -> None:
         """Until every one of ``keys`` is in the cache; raises the first failure."""
         for key in keys:
