@@ -63,7 +63,11 @@ main.add_command(cache_command)
     "--single-file", is_flag=True, help="Also one MP3 of the whole book, a marker per chapter."
 )
 @click.option("--m4b", is_flag=True, help="Also an M4B audiobook with chapters (needs ffmpeg).")
-@click.option("--dry-run", is_flag=True, help="Only say what would be done: nothing is sent.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Only say what would be done: nothing is synthesized or written.",
+)
 @listening_options
 @reading_options
 def build_command(

@@ -164,7 +164,7 @@ def dry_run(plan: BuildPlan, engine: str) -> None:
     what = "requests" if name == "edge" else "sentences"
     out.print(
         f"{len(jobs)} {what} for the other chapters: {cached} in the cache, "
-        f"{len(to_send)} to synthesize ({characters:,} characters). Nothing was sent.",
+        f"{len(to_send)} to synthesize ({characters:,} characters). Nothing was synthesized.",
         highlight=False,
     )
 

@@ -250,7 +250,7 @@ def test_single_voice_rate_and_dry_run_from_the_command_line(fake, tmp_path, mon
     dry = run_cli("build", "book.txt", "--engine", "edge", "--dry-run", cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
     said = " ".join(dry.stdout.split())
-    assert "1 chapter(s)" in said and "0 in the cache" in said and "Nothing was sent" in said
+    assert "1 chapter(s)" in said and "0 in the cache" in said and "Nothing was synthesized" in said
     planned = int(said.split(" requests for")[0].split()[-1])
     assert len(server.heard) <= 1  # at most the check that the service answers
     assert not (tmp_path / "output").exists()
