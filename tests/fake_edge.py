@@ -299,7 +299,11 @@ class FakeEdgeServer:
         stream_id = uuid.uuid4().hex.upper()
         body = json.dumps({"context": {"serviceTag": "fake"}, "audio": {"streamId": stream_id}})
         await ws.send_str(_text_frame(rid, "response", body))
-        mp3, boundaries = synthesize(voice, rate, pitch, volume, text, self.seconds_per_char)
+        # on a thread: the service works on many requests at once, and a long one must not
+        # hold up the others' answers
+        mp3, boundaries = await asyncio.get_running_loop().run_in_executor(
+            None, synthesize, voice, rate, pitch, volume, text, self.seconds_per_char
+        )
         for sentence, offset, duration in boundaries if self.sentence_events else ():
             # The client unescapes Text, so it travels XML-escaped like the SSML did.
             said = {
