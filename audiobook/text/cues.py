@@ -70,12 +70,17 @@ def name_index(characters: list[Character]) -> list[tuple[str, str]]:
 
 def mentions(text: str, names: list[tuple[str, str]]) -> list[tuple[int, str]]:
     """(position, character) of each mention, in order, longest match wins."""
+    return [(start, name) for start, name, _ in mention_spans(text, names)]
+
+
+def mention_spans(text: str, names: list[tuple[str, str]]) -> list[tuple[int, str, int]]:
+    """(start, character, end) of each mention, in order, longest match wins."""
     taken = [False] * len(text)
     found = []
     for form, name in names:
         for m in re.finditer(re.escape(form), text):
             if not any(taken[m.start() : m.end()]):
-                found.append((m.start(), name))
+                found.append((m.start(), name, m.end()))
                 for k in range(m.start(), m.end()):
                     taken[k] = True
     return sorted(found)
@@ -129,7 +134,7 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
             continue
         possessive = _POSSESSIVE.match(clause)
         body = clause[possessive.end() :] if possessive else clause
-        spans = _spans(body, names)
+        spans = mention_spans(body, names)
         starts = {at for at, _, _ in spans}
         named = [  # not the one spoken to (向着我说) or whose someone is (我的母亲)
             (at, name)
@@ -153,15 +158,6 @@ def who(sentence: str, names, genders, ctx: Context, last: bool = True) -> str |
     if not heads:
         return None
     return heads[-1] if last else heads[0]
-
-
-def _spans(text: str, names) -> list[tuple[int, str, int]]:
-    """(start, character, end) of each mention."""
-    spans = []
-    for at, name in mentions(text, names):
-        form = next(f for f, n in names if n == name and text.startswith(f, at))
-        spans.append((at, name, at + len(form)))
-    return spans
 
 
 def recent_of_gender(gender: str, genders: dict[str, str], ctx: Context) -> str | None:
