@@ -106,8 +106,8 @@ def placed(lines: list[Line], cache, key_of) -> tuple[list[Line], list[Job]]:
             out.append(line)
             continue
         if job.key not in spans:
-            speech = cache.get(job.key)
-            spans[job.key] = cuts(speech.boundaries, job.parts) if speech else None
+            heard = cache.boundaries(job.key)
+            spans[job.key] = cuts(heard, job.parts) if heard is not None else None
         found = spans[job.key]
         if found is not None:
             out.append(replace(line, span=found[line.part]))

@@ -61,13 +61,22 @@ class SegmentCache:
         """Whether a sound entry is there: a damaged one is dropped, and is not."""
         return self.get(key) is not None
 
+    def boundaries(self, key: str) -> tuple[Boundary, ...] | None:
+        """Where the sentences of an entry are heard, from its record alone (the audio is
+        not read again: for an entry the runner has just checked); None if it has none."""
+        try:
+            record = json.loads(self._record(key).read_text("utf-8"))
+            return _marks(record)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
     def get(self, key: str) -> Speech | None:
         record_path = self._record(key)
         try:
             record = json.loads(record_path.read_text("utf-8"))
             audio_path = self.root / key[:2] / f"{key}.{record['format']}"
             audio = audio_path.read_bytes()
-            marks = tuple(Boundary(*b) for b in record.get("boundaries", []))
+            marks = _marks(record)
         except FileNotFoundError:
             if record_path.exists():
                 self._drop(key)  # a record without its audio
@@ -122,6 +131,10 @@ class SegmentCache:
     def _files(self):
         if self.root.is_dir():
             yield from (p for p in self.root.glob("*/*") if p.is_file())
+
+
+def _marks(record: dict) -> tuple[Boundary, ...]:
+    return tuple(Boundary(*b) for b in record.get("boundaries", []))
 
 
 def _sound(audio: bytes, record: dict) -> bool:
