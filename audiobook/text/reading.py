@@ -117,9 +117,11 @@ def _drop_padding(data: bytes, path: Path) -> tuple[bytes, int]:
     are common is binary."""
     nuls = data.count(0)
     controls = len(data) - len(data.translate(None, _CONTROL))
-    # valid UTF-8 is text with a few more stray control bytes: binary data seldom is
-    share = MAX_BINARY_SHARE * (10 if _is_utf8(data.replace(b"\x00", b"")) else 1)
-    if controls > len(data) * share:
+    # valid UTF-8 is text with a few more stray control bytes: binary data seldom is (the
+    # whole file is decoded for that only when the control bytes are past the usual share)
+    if controls > len(data) * MAX_BINARY_SHARE and (
+        controls > len(data) * 10 * MAX_BINARY_SHARE or not _is_utf8(data.replace(b"\x00", b""))
+    ):
         raise AudiobookError(f"{path}: looks like a binary file, not a text file")
     return (data.replace(b"\x00", b""), nuls) if nuls else (data, 0)
 
