@@ -74,6 +74,15 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in out]
 
 
+_WORD_RE = re.compile(r"[A-Za-z0-9]+|[^\W\d_A-Za-z]{1,2}")
+
+
+def split_words(text: str) -> list[str]:
+    """Words as the service reports them for Chinese: letters and digits in runs, Chinese
+    characters two by two (its real words vary in length), punctuation not at all."""
+    return _WORD_RE.findall(text)
+
+
 def _signed(value: str) -> float:
     """The number in a prosody value: "+20%" -> 20.0, "-5Hz" -> -5.0."""
     return float(re.sub(r"[^0-9+-]", "", value) or 0)
@@ -81,15 +90,22 @@ def _signed(value: str) -> float:
 
 @lru_cache(maxsize=256)
 def synthesize(
-    voice: str, rate: str, pitch: str, volume: str, text: str, seconds_per_char: float
+    voice: str,
+    rate: str,
+    pitch: str,
+    volume: str,
+    text: str,
+    seconds_per_char: float,
+    words: bool = False,
 ) -> tuple[bytes, tuple[tuple[str, int, int], ...]]:
-    """MP3 bytes and (sentence, offset, duration) boundaries; same input, same bytes.
+    """MP3 bytes and (sentence, offset, duration) boundaries, or with ``words`` (word,
+    offset, duration); same input, same bytes.
 
     A speech-like tone: a few harmonics, one envelope bump per character, a base frequency
     from a stable hash of voice+pitch (so voices sound different) and a per-character
     inflection. "+20%" rate means 20 % shorter.
     """
-    sentences = split_sentences(text)
+    pieces = split_words(text) if words else split_sentences(text)
     chars = [c for c in text if unicodedata.category(c)[0] in "LN"]
     seconds = max(0.3, seconds_per_char * len(chars)) * max(0.1, 1 - _signed(rate) / 100)
     frames = max(3, round(seconds * SAMPLE_RATE / FRAME_SAMPLES))
@@ -120,11 +136,11 @@ def synthesize(
     mp3 = bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
 
     boundaries, done = [], 0
-    for sentence in sentences:
-        count = _speakable(sentence)
+    for piece in pieces:
+        count = _speakable(piece)
         start, end = (LAME_DELAY + done * slot, LAME_DELAY + (done + count) * slot)
         ticks = (round(start * TICKS / SAMPLE_RATE), round((end - start) * TICKS / SAMPLE_RATE))
-        boundaries.append((sentence, *ticks))
+        boundaries.append((piece, *ticks))
         done += count
     return mp3, tuple(boundaries)
 
@@ -159,7 +175,7 @@ class FakeEdgeServer:
         seed: int = 0,
         voices: set[str] | None = None,
         seconds_per_char: float = 0.12,
-        sentence_events: bool = True,
+        boundary_events: bool = True,
     ) -> None:
         unknown = set(failure_kinds) - set(KINDS)
         if unknown:
@@ -169,7 +185,7 @@ class FakeEdgeServer:
         self.failure_kinds = failure_kinds
         self.voices = voices
         self.seconds_per_char = seconds_per_char
-        self.sentence_events = sentence_events  # False: a service that says nothing of them
+        self.boundary_events = boundary_events  # False: a service that sends no boundary events
         self.url = ""
         self.heard: list[Heard] = []
         self.attempts = 0
@@ -259,12 +275,14 @@ class FakeEdgeServer:
 
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        ssml, rid = "", uuid.uuid4().hex
+        ssml, rid, words = "", uuid.uuid4().hex, False
         while not ssml:  # speech.config first, then the ssml frame
             msg = await ws.receive(timeout=10)
             if msg.type != WSMsgType.TEXT:
                 return ws
             head, _, body = msg.data.partition("\r\n\r\n")
+            if head.endswith("Path:speech.config"):
+                words = '"wordBoundaryEnabled":"true"' in body
             if head.endswith("Path:ssml"):
                 ssml = body
                 echoed = re.search(r"X-RequestId:(\w+)", head)  # the service echoes it
@@ -302,17 +320,14 @@ class FakeEdgeServer:
         # on a thread: the service works on many requests at once, and a long one must not
         # hold up the others' answers
         mp3, boundaries = await asyncio.get_running_loop().run_in_executor(
-            None, synthesize, voice, rate, pitch, volume, text, self.seconds_per_char
+            None, synthesize, voice, rate, pitch, volume, text, self.seconds_per_char, words
         )
-        for sentence, offset, duration in boundaries if self.sentence_events else ():
+        kind = "WordBoundary" if words else "SentenceBoundary"
+        for piece, offset, duration in boundaries if self.boundary_events else ():
             # The client unescapes Text, so it travels XML-escaped like the SSML did.
-            said = {
-                "Text": escape(sentence),
-                "Length": len(sentence),
-                "BoundaryType": "SentenceBoundary",
-            }
+            said = {"Text": escape(piece), "Length": len(piece), "BoundaryType": kind}
             data = {"Offset": offset, "Duration": duration, "text": said}
-            meta = {"Metadata": [{"Type": "SentenceBoundary", "Data": data}]}
+            meta = {"Metadata": [{"Type": kind, "Data": data}]}
             await ws.send_str(_text_frame(rid, "audio.metadata", json.dumps(meta)))
 
         size = max(144, min(CHUNK_MAX, len(mp3) // 4 // 144 * 144))  # at least 4 chunks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import edge_tts.communicate
@@ -219,14 +220,27 @@ def test_runs_of_one_voice_go_as_one_request_and_are_cut_apart_again(fake, tmp_p
     assert abs(runs_ms - single_ms) <= 100 * len(runs)
 
 
-def test_a_run_without_sentence_events_goes_sentence_by_sentence(fake, tmp_path) -> None:
-    server = fake(sentence_events=False)
+def test_a_run_without_boundary_events_goes_sentence_by_sentence(fake, tmp_path) -> None:
+    server = fake(boundary_events=False)
     text = "第1章 黄昏\n　　他慢慢地走着。天黑了。他回到了家。\n"
     cues, _ = cues_of(text, tmp_path / "out", tmp_path / "cache", EdgeEngine())
     assert [c.text for c in cues] == ["第1章 黄昏", "他慢慢地走着。", "天黑了。", "他回到了家。"]
     texts = [h.text for h in server.heard]
     assert "他慢慢地走着。天黑了。他回到了家。" in texts  # the run, which could not be cut
     assert {"他慢慢地走着。", "天黑了。", "他回到了家。"} <= set(texts)  # so, one by one
+
+
+def test_runs_join_after_any_punctuation_and_are_cut_between_words(fake, tmp_path) -> None:
+    server = fake()
+    text = "第1章 黄昏\n\n他慢慢地走着……\n\n天黑了；\n\n他回到了家\n\n灯亮了。\n"
+    cues, _ = cues_of(text, tmp_path / "out", tmp_path / "cache", EdgeEngine())
+    # a line without punctuation at its end would be read on into the next: not joined
+    runs = {"第1章 黄昏", "他慢慢地走着……天黑了；他回到了家", "灯亮了。"}
+    assert sorted(h.text for h in server.heard) == sorted(runs)
+    lines = ["第1章 黄昏", "他慢慢地走着……", "天黑了；", "他回到了家", "灯亮了。"]
+    assert [c.text for c in cues] == lines
+    spoken = [(c.end_ms - c.start_ms) / len(re.sub("[……；。]", "", c.text)) for c in cues[1:]]
+    assert max(spoken) - min(spoken) < 60  # ms a character: each line got its own words
 
 
 def test_cuts_fall_midway_between_the_services_sentences_or_nowhere() -> None:
@@ -238,6 +252,10 @@ def test_cuts_fall_midway_between_the_services_sentences_or_nowhere() -> None:
     assert cuts(heard, ("他慢慢地走着……", "天黑了。", "他回到了家。")) is None  # inside one
     assert cuts((), ("天黑了。", "他回到了家。")) is None  # no events
     assert cuts(heard[:1], ("他慢慢地走着……天黑了。", "他回到了家。")) is None  # one missing
+    said = ("他慢", "慢地", "走着", "天黑", "了")
+    words = [Boundary(100 + 200 * k, 150, w) for k, w in enumerate(said)]
+    words.insert(3, Boundary(700, 0, "……"))  # punctuation, if reported, counts for nothing
+    assert cuts(tuple(words), ("他慢慢地走着……", "天黑了。")) == [(0, 675), (675, 10**9)]
 
 
 def test_single_voice_rate_and_dry_run_from_the_command_line(fake, tmp_path, monkeypatch) -> None:

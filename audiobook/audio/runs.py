@@ -6,12 +6,12 @@ lines of a chapter that share a voice are one job, up to that many bytes: a narr
 passage, a long speech. Never across a change of voice, a heading or a chapter, so every
 speaker keeps their voice. A run of one line is the plain sentence job it always was.
 
-The service says where each of its sentences is heard in the answer (SentenceBoundary
-events). When its sentences line up with ours, each line is cut out of the run's audio
-midway between the two sentences; our pauses, subtitles and chapter markers are then
-placed exactly as for single sentences. When they do not line up (no events, or the
-service read the text as other sentences), ``cuts`` says so and that run is synthesized
-again sentence by sentence.
+The service says where each word is heard in the answer (WordBoundary events; older cache
+entries hold SentenceBoundary events, which serve as well when they line up). Each line is
+cut out of the run's audio midway between its last word and the next line's first; our
+pauses, subtitles and chapter markers are then placed exactly as for single sentences.
+When the events do not line up with our lines (none came, or the service read the text
+otherwise), ``cuts`` says so and that run is synthesized again sentence by sentence.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from audiobook.speech.engines import Boundary
 from audiobook.speech.runner import Job
 from audiobook.text.hanzi import HANZI_RANGES
 
-# A sentence the service surely ends where we do: after 。！？!? and any closing marks (not
-# after …… or ；, where it may read on: a run must never join lines it would read as one)
-_ENDS_SENTENCE = re.compile(r"[。！？!?][”’」』\"')）]*\s*$")
+# A line joins the one before only if that one ends in punctuation (。！？……；—— and any
+# closing marks): a line without, the service would read on into the next as one phrase
+_ENDS_PHRASE = re.compile(f"[^0-9A-Za-z{HANZI_RANGES}\\s]\\s*$")
 _NOT_SPOKEN = re.compile(f"[^0-9A-Za-z{HANZI_RANGES}]")
 
 
@@ -64,14 +64,16 @@ def _joins(run: list[Line], line: Line, run_bytes: int) -> bool:
         and line.segment is not None
         and last.segment is not None  # a heading is read on its own
         and line.job.voice == last.job.voice
-        and bool(_ENDS_SENTENCE.search(last.text))
+        and bool(_ENDS_PHRASE.search(last.text))
         and len("".join(x.text for x in (*run, line)).encode("utf-8")) <= run_bytes
     )
 
 
 def cuts(boundaries: tuple[Boundary, ...], parts: tuple[str, ...]):
     """(start_ms, end_ms) of each part in the run's audio (the last to its end), cut midway
-    between the service's sentences; None when those do not line up with the parts."""
+    between the words (or sentences) the service reports; None when those do not line up
+    with the parts."""
+    boundaries = tuple(b for b in boundaries if _NOT_SPOKEN.sub("", b.text))
     spoken = [len(_NOT_SPOKEN.sub("", part)) for part in parts]
     heard = [len(_NOT_SPOKEN.sub("", b.text)) for b in boundaries]
     if not boundaries or sum(spoken) != sum(heard) or 0 in spoken:

@@ -1,10 +1,12 @@
 """The online neural voices of Edge's read-aloud service, through the edge-tts library.
 
-We send one sentence (one segment) per request: the library would cut longer text at
-4096 bytes wherever that falls, mid-sentence in Chinese. Every failure the service is
-known for (handshake 403/429, dropped or cut-off answers, no audio, time-outs) is raised
-as ``TransientError`` for the runner to retry; an unknown voice is refused before any
-request, because the service answers it with silence that looks like a hiccup.
+We send a run of sentences in one voice per request (audio/runs.py), at most 3000 bytes:
+the library would cut longer text at 4096 bytes wherever that falls, mid-sentence in
+Chinese. The service says where each word is heard, so each sentence can be cut out.
+Every failure the service is known for (handshake 403/429, dropped or cut-off answers,
+no audio, time-outs) is raised as ``TransientError`` for the runner to retry; an unknown
+voice is refused before any request, because the service answers it with silence that
+looks like a hiccup.
 """
 
 from __future__ import annotations
@@ -113,7 +115,9 @@ class EdgeEngine:
             rate=voice.rate_text,
             pitch=voice.pitch_text,
             volume=voice.volume_text,
-            boundary="SentenceBoundary",
+            # where each word is heard, the events the Edge browser itself asks for: a run
+            # is cut between any two of its lines, however the service reads its sentences
+            boundary="WordBoundary",
             connect_timeout=self.connect_timeout,
             receive_timeout=self.receive_timeout,
         )
@@ -124,7 +128,7 @@ class EdgeEngine:
             async for chunk in communicate.stream():
                 if chunk["type"] == "audio":
                     audio.extend(chunk["data"])
-                elif chunk["type"] == "SentenceBoundary":
+                elif chunk["type"] in ("WordBoundary", "SentenceBoundary"):
                     boundaries.append(
                         Boundary(
                             chunk["offset"] // TICKS_PER_MS,
