@@ -74,6 +74,26 @@ def test_the_meter_agrees_with_pyloudnorm_when_fed_in_pieces() -> None:
     reference = pyloudnorm.Meter(RATE).integrated_loudness(signal)
     assert abs(meter.integrated() - reference) < 0.05
     assert LoudnessMeter(RATE).integrated() == -np.inf
+    # pauses come as pieces of silence, which the filter's ringing carries into
+    loud, quiet = 0.5 * np.sin(2 * np.pi * 60 * t[:RATE]), 0.02 * rng.standard_normal(RATE)
+    pieces = [loud, np.zeros(RATE // 3), np.zeros(7), quiet, np.zeros(RATE // 2), loud]
+    meter = LoudnessMeter(RATE)
+    for piece in pieces:
+        meter.add(piece.astype(np.float32))
+    reference = pyloudnorm.Meter(RATE).integrated_loudness(np.concatenate(pieces))
+    assert abs(meter.integrated() - reference) < 0.05
+
+
+def test_the_k_weighting_filter_streams_through_pieces_and_pauses() -> None:
+    from audiobook.audio.loudness import _Convolver, k_weighting
+
+    rng = np.random.default_rng(2)
+    pieces = [rng.standard_normal(n) * 0.3 for n in (5000, 1, 3000)]
+    pieces[1:1] = [np.zeros(100), np.zeros(RATE)]  # a pause shorter than the ringing, one longer
+    weighting = _Convolver(k_weighting(RATE))
+    streamed = np.concatenate([weighting(p.astype(np.float32)) for p in pieces])
+    whole = np.convolve(np.concatenate(pieces), k_weighting(RATE))[: len(streamed)]
+    assert np.abs(streamed - whole).max() < 1e-4
 
 
 def test_the_limiter_holds_true_peaks_under_the_ceiling() -> None:
