@@ -88,7 +88,7 @@ def test_the_k_weighting_filter_streams_through_pieces_and_pauses() -> None:
     from audiobook.audio.loudness import _Convolver, k_weighting
 
     rng = np.random.default_rng(2)
-    pieces = [rng.standard_normal(n) * 0.3 for n in (5000, 1, 3000)]
+    pieces = [rng.standard_normal(n) * 0.3 for n in (5000, 1, 300_000)]  # the last in blocks
     pieces[1:1] = [np.zeros(100), np.zeros(RATE)]  # a pause shorter than the ringing, one longer
     weighting = _Convolver(k_weighting(RATE))
     streamed = np.concatenate([weighting(p.astype(np.float32)) for p in pieces])

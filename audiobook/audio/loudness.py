@@ -73,6 +73,9 @@ def k_weighting(rate: int) -> np.ndarray:
     return np.array(signal)
 
 
+_FFT_SIZE = 1 << 17  # the largest FFT the filter takes: 2 MB a buffer
+
+
 class _Convolver:
     """Streaming FIR filter: each call returns as many samples as it is given."""
 
@@ -82,6 +85,11 @@ class _Convolver:
         self._spectra: dict[int, np.ndarray] = {}  # the taps' spectrum at each FFT size
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
+        block = _FFT_SIZE - len(self.taps) + 1  # what one FFT of that size filters whole
+        if len(samples) > block:  # in blocks: the FFT of a long input takes a lot of memory
+            return np.concatenate(
+                [self(samples[i : i + block]) for i in range(0, len(samples), block)]
+            )
         if not samples.any():  # a pause: only the tail of what came before rings on
             return self._silence(len(samples))
         size = 1 << (len(samples) + len(self.taps) - 2).bit_length()

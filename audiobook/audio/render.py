@@ -117,10 +117,12 @@ class RawChapter:
         every = max(1, round(total / (LOSS_SAMPLE_S * SAMPLE_RATE)))
         chosen = [self._piece(i) for i in speech[::every]]
         gap = np.zeros(SAMPLE_RATE // 4, np.float32)
-        plain = np.concatenate([np.concatenate([p, gap]) for p in chosen]) * 10 ** (gain / 20)
+        louder = [np.concatenate([p, gap]) * np.float32(10 ** (gain / 20)) for p in chosen]
+        plain = np.concatenate(louder)
         sample_file = io.BytesIO()
         sample = Mp3Writer(sample_file, SAMPLE_RATE)
-        sample.write(apply_gain(plain, 0.0, SAMPLE_RATE, ceiling))
+        for piece in louder:  # limited piece by piece, as the chapter is (and in little memory)
+            sample.write(apply_gain(piece, 0.0, SAMPLE_RATE, ceiling))
         sample.finish()
         heard, _ = soundfile.read(io.BytesIO(sample_file.getvalue()), dtype="float32")
         before, after = LoudnessMeter(SAMPLE_RATE), LoudnessMeter(SAMPLE_RATE)
