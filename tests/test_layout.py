@@ -26,6 +26,7 @@ RANKS = {
     "audiobook.workflow": 6,
     "audiobook.options": 7,
     "audiobook.maintenance": 7,
+    "audiobook.inspection": 7,
     "audiobook.cli": 7,
     "audiobook.__main__": 8,
 }
