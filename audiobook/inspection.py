@@ -20,14 +20,25 @@ from audiobook.speech.engines import ENGINES
     type=click.Choice(ENGINES),
     help="Only this engine's voices (default: all).",
 )
-def voices_command(engine: str | None) -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json: one object per voice (engine, name, gender, locale, offsets, description).",
+)
+def voices_command(engine: str | None, output_format: str) -> None:
     """List the voices a cast can use."""
     from rich.console import Console
 
-    from audiobook.report import show_voices
+    from audiobook.report import show_voices, voices_json
 
-    out = Console()
-    show_voices(out, [engine] if engine else list(ENGINES))
+    engines = [engine] if engine else list(ENGINES)
+    if output_format == "json":
+        click.echo(json.dumps(voices_json(engines), ensure_ascii=False, indent=1))
+    else:
+        show_voices(Console(), engines)
 
 
 @click.command("script")

@@ -152,6 +152,23 @@ def show_voices(console: Console, engines: list[str]) -> None:
     console.print(table)
 
 
+def voices_json(engines: list[str]) -> list[dict]:
+    """Every voice of ``engines`` as plain data, for scripts that pick voices."""
+    return [
+        {
+            "engine": engine,
+            "name": name,
+            "gender": voice.gender,
+            "locale": voice.locale,
+            "rate": voice.rate_text,
+            "pitch": voice.pitch_text,
+            "description": voice.style,
+        }
+        for engine in engines
+        for name, voice in catalogue(engine).items()
+    ]
+
+
 def format_duration(ms: int) -> str:
     seconds = round(ms / 1000)
     hours, rest = divmod(seconds, 3600)

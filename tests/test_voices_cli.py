@@ -115,6 +115,18 @@ def test_voices_lists_the_catalogues() -> None:
     assert "baker-low" in result.stdout and "zh-CN-XiaoxiaoNeural" in result.stdout
 
 
+def test_voices_as_json_for_scripts() -> None:
+    result = run_cli("voices", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    voices = json.loads(result.stdout)
+    assert {(v["engine"], v["name"]) for v in voices} == {
+        (engine, name) for engine in ("edge", "local") for name in catalogue(engine)
+    }
+    xiaoxiao = next(v for v in voices if v["name"] == "zh-CN-XiaoxiaoNeural")
+    assert xiaoxiao["gender"] == "female" and xiaoxiao["locale"] == "zh-CN"
+    assert all(v["description"] and v["gender"] in ("male", "female", "neutral") for v in voices)
+
+
 def test_cast_command_shows_and_resets(tmp_path) -> None:
     result = run_cli("cast", str(SEED_002), "-o", "out", "--engine", "local", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
