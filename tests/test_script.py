@@ -192,3 +192,35 @@ def test_volumes_named_parts_and_english_headings() -> None:
         (5, "The End", "第一卷 风起"),
         (None, "后记", "第一卷 风起"),
     ]
+
+
+def test_a_packed_book_reads_the_same_in_a_fraction_of_the_memory() -> None:
+    from audiobook.config import load_config
+    from audiobook.model import PackedSegments
+    from audiobook.text.apart import read_packed
+
+    path = DATA / "阿Q正传.epub"
+    book, _ = read_packed(path, load_config(None, path), Path("/nonexistent"))
+    assert all(isinstance(c.segments, PackedSegments) for c in book.chapters)
+    plain = make_script(load(path), "阿Q正传").book
+    assert [list(c.segments) for c in book.chapters] == [c.segments for c in plain.chapters]
+    chapter = book.chapters[1]
+    assert len(chapter.segments) == len(plain.chapters[1].segments) > 50
+    assert chapter.segments[3] == plain.chapters[1].segments[3]
+    assert chapter.segments[-2:] == plain.chapters[1].segments[-2:]
+    assert chapter.characters == plain.chapters[1].characters
+    assert held_in_memory(book) * 4 < held_in_memory(plain)
+
+
+def held_in_memory(value: object) -> int:
+    """Bytes a copy of ``value`` takes, made afresh so that nothing is shared."""
+    import pickle
+    import tracemalloc
+
+    blob = pickle.dumps(value)
+    tracemalloc.start()
+    try:
+        copy = pickle.loads(blob)
+        return tracemalloc.get_traced_memory()[0] if copy is not None else 0
+    finally:
+        tracemalloc.stop()
