@@ -14,20 +14,25 @@ from audiobook.options import Settings, output_option, reading_options
 from audiobook.speech.engines import ENGINES
 
 
+def format_option(help_text: str | None = None):
+    """--format table|json, as the commands that show things take it."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help=help_text,
+    )
+
+
 @click.command("voices")
 @click.option(
     "--engine",
     type=click.Choice(ENGINES),
     help="Only this engine's voices (default: all).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="json: one object per voice (engine, name, gender, locale, offsets, description).",
-)
+@format_option("json: one object per voice (engine, name, gender, locale, offsets, description).")
 def voices_command(engine: str | None, output_format: str) -> None:
     """List the voices a cast can use."""
     from rich.console import Console
@@ -46,13 +51,7 @@ def voices_command(engine: str | None, output_format: str) -> None:
 @click.option(
     "--chapter", "chapter_number", type=int, metavar="N", help="Only the chapter at position N."
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option()
 @click.option("--removed", is_flag=True, help="List what cleanup removed, and why.")
 @click.option(
     "--keep-traditional", is_flag=True, help="Keep Traditional Chinese as it is (for zh-TW voices)."
