@@ -5,9 +5,7 @@ parses options and calls these."""
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +35,7 @@ from audiobook.report import format_duration, show_notes
 from audiobook.speech.cache import SegmentCache
 from audiobook.speech.engines.choose import choose_engine, get_engine
 from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED
-from audiobook.text.apart import read_packed
+from audiobook.text.apart import read_apart
 from audiobook.text.corrections import FILE_NAME as CORRECTIONS
 from audiobook.text.corrections import write_template
 
@@ -198,8 +196,7 @@ def raise_if_failed(results: list[ChapterResult]) -> None:
 def read_book(input_path: Path, config: Config, out_dir: Path) -> Book:
     """The book, with the speakers corrected in its folder's speakers.toml. Read in a
     process of its own (text/apart.py), so that the build's memory stays small."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as reader:
-        book, notes = reader.submit(read_packed, input_path, config, out_dir).result()
+    book, notes = read_apart(input_path, config, out_dir)
     show_notes(err, notes)
     if not any(c.segments or c.heading for c in book.chapters):
         raise AudiobookError(f"{input_path}: no text to read")

@@ -245,6 +245,28 @@ def test_ctrl_c_keeps_finished_chapters_and_no_partial_file(tmp_path: Path) -> N
     assert MP3(folder / names[0]).info.length > 5
 
 
+def test_ctrl_c_while_the_book_is_read_stops_at_once(tmp_path: Path) -> None:
+    # the book is read in a process of its own: Ctrl-C must stop it too, without a word
+    paragraph = "　　{0}天早上，林晚走进了第{0}号房间。陈默说：“今天还有{0}件事。”\n"
+    chapters = [f"第{n}章\n" + paragraph.format(n) * 200 for n in range(1, 150)]
+    (tmp_path / "book.txt").write_text("".join(chapters), "utf-8")  # about a minute's reading
+    process = subprocess.Popen(
+        [sys.executable, "-m", "audiobook", "build", "book.txt", "-o", "out"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # reading by now
+    assert process.poll() is None
+    asked = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - asked < 5
+    assert process.returncode == 130, stderr
+    assert stderr.strip() == "Interrupted: finished chapter files are kept."
+
+
 def test_two_builds_of_one_book_at_once_take_turns(tmp_path: Path) -> None:
     (tmp_path / "book.txt").write_text(BOOK, "utf-8")
     command = [sys.executable, "-m", "audiobook", "build", "book.txt", "-o", "out"]
