@@ -218,17 +218,22 @@ def test_bad_chapter_list_gives_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_ctrl_c_keeps_finished_chapters_and_no_partial_file(tmp_path: Path) -> None:
-    chapter = "　　" + "他走进房间，房间里很安静。窗外下着雨。" * 6
-    text = "".join(f"第{i}章 第{i}回\n{chapter}\n" for i in range(1, 5))
-    (tmp_path / "book.txt").write_text(text, "utf-8")
-    process = subprocess.Popen(
+def start_build(folder: Path) -> subprocess.Popen:
+    """`audiobook build book.txt -o out` in ``folder``, running, as a user starts it."""
+    return subprocess.Popen(
         [sys.executable, "-m", "audiobook", "build", "book.txt", "-o", "out"],
-        cwd=tmp_path,
+        cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_ctrl_c_keeps_finished_chapters_and_no_partial_file(tmp_path: Path) -> None:
+    chapter = "　　" + "他走进房间，房间里很安静。窗外下着雨。" * 6
+    text = "".join(f"第{i}章 第{i}回\n{chapter}\n" for i in range(1, 5))
+    (tmp_path / "book.txt").write_text(text, "utf-8")
+    process = start_build(tmp_path)
     folder = tmp_path / "out" / "book"
     deadline = time.monotonic() + 180
     while not list(folder.glob("0001*.mp3")) and time.monotonic() < deadline:
@@ -250,13 +255,7 @@ def test_ctrl_c_while_the_book_is_read_stops_at_once(tmp_path: Path) -> None:
     paragraph = "　　{0}天早上，林晚走进了第{0}号房间。陈默说：“今天还有{0}件事。”\n"
     chapters = [f"第{n}章\n" + paragraph.format(n) * 200 for n in range(1, 150)]
     (tmp_path / "book.txt").write_text("".join(chapters), "utf-8")  # about a minute's reading
-    process = subprocess.Popen(
-        [sys.executable, "-m", "audiobook", "build", "book.txt", "-o", "out"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_build(tmp_path)
     time.sleep(4)  # reading by now
     assert process.poll() is None
     asked = time.monotonic()
