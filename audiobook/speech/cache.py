@@ -62,8 +62,9 @@ class SegmentCache:
         return self.get(key) is not None
 
     def boundaries(self, key: str) -> tuple[Boundary, ...] | None:
-        """Where the sentences of an entry are heard, from its record alone (the audio is
-        not read again: for an entry the runner has just checked); None if it has none."""
+        """Where the words (or, in older entries, the sentences) of an entry are heard,
+        from its record alone (the audio is not read again: for an entry the runner has
+        just checked); None if it has none."""
         try:
             record = json.loads(self._record(key).read_text("utf-8"))
             return _marks(record)
