@@ -112,7 +112,7 @@ def test_voices_lists_the_catalogues() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Neural") == 14
     result = run_cli("voices")
-    assert "baker-low" in result.stdout and "zh-CN-XiaoxiaoNeural" in result.stdout
+    assert "man-deep" in result.stdout and "zh-CN-XiaoxiaoNeural" in result.stdout
 
 
 def test_voices_as_json_for_scripts() -> None:
@@ -130,9 +130,13 @@ def test_voices_as_json_for_scripts() -> None:
 def test_cast_command_shows_and_resets(tmp_path) -> None:
     result = run_cli("cast", str(SEED_002), "-o", "out", "--engine", "local", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for name in ("张庆平", "卫江南", "高妍", "(narrator)", "baker-bright"):
+    for name in ("张庆平", "卫江南", "高妍", "(narrator)", "woman-girl", "man-young"):
         assert name in result.stdout
     cast = tmp_path / "out" / "002_0f929d2b9e10c4b0" / "cast-local.toml"
+    # A cast file from before the voices were renamed still reads.
+    cast.write_text(cast.read_text("utf-8").replace('"woman-girl"', '"baker-bright"'), "utf-8")
+    result = run_cli("cast", str(SEED_002), "-o", "out", "--engine", "local", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     cast.write_text(cast.read_text("utf-8").replace('"baker-bright"', '"nobody"'), "utf-8")
     result = run_cli("cast", str(SEED_002), "-o", "out", "--engine", "local", cwd=tmp_path)
     assert result.returncode == 1
@@ -143,7 +147,7 @@ def test_cast_command_shows_and_resets(tmp_path) -> None:
     result = run_cli(
         "cast", str(SEED_002), "-o", "out", "--engine", "local", "--reset", cwd=tmp_path
     )
-    assert result.returncode == 0 and "baker-bright" in result.stdout
+    assert result.returncode == 0 and "woman-girl" in result.stdout
 
 
 def test_script_json_is_unchanged_by_casting(tmp_path) -> None:

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import tomlkit
 
-from audiobook.cast.voices import Voice, casting_preset, catalogue, find_voice, parse_offset
+from audiobook.cast.voices import (
+    Voice,
+    casting_preset,
+    catalogue,
+    find_voice,
+    former_names,
+    parse_offset,
+)
 from audiobook.errors import AudiobookError
 from audiobook.files import tomllib, write_atomic
 from audiobook.model import Book, Segment
@@ -103,7 +110,7 @@ def draw_cast(book: Book, engine: str, existing: Cast | None = None) -> Cast:
         role.lines = lines.get(name, 0)
 
     def sound(role: Role) -> tuple:
-        known = voices.get(role.voice)
+        known = voices.get(former_names(engine).get(role.voice, role.voice))
         return known.shifted(role.rate, role.pitch).sound if known else ()
 
     taken = {sound(cast.narrator)} | {sound(r) for r in cast.characters.values()}

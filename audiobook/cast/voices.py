@@ -22,13 +22,16 @@ GENDERS = ("male", "female", "neutral")
 @dataclass(frozen=True)
 class Voice:
     engine: str  # "edge" or "local"
-    id: str  # a catalogue name: "zh-CN-XiaoxiaoNeural", "baker", "baker-low"
+    id: str  # a catalogue name: "zh-CN-XiaoxiaoNeural", "baker", "man-deep"
     gender: str = "neutral"
     locale: str = "zh-CN"
     style: str = ""
     rate: int = 0  # percent: +10 speaks 10 % faster
     pitch: int = 0  # Hz up (+) or down (-)
     volume: int = 0  # percent
+    # How the engine makes this voice from its own speaker (the offline engine's model
+    # pitch, formants, tilt...: see local.toml), as sorted (name, value) pairs.
+    timbre: tuple[tuple[str, float], ...] = ()
 
     @property
     def rate_text(self) -> str:
@@ -43,9 +46,9 @@ class Voice:
         return f"{self.volume:+d}%"
 
     @property
-    def sound(self) -> tuple[str, str, int, int, int]:
+    def sound(self) -> tuple:
         """What the audio depends on: two voices with equal sounds are heard alike."""
-        return (self.engine, self.id, self.rate, self.pitch, self.volume)
+        return (self.engine, self.id, self.rate, self.pitch, self.volume, *self.timbre)
 
     def shifted(self, rate: int = 0, pitch: int = 0) -> Voice:
         return replace(self, rate=self.rate + rate, pitch=self.pitch + pitch)
@@ -87,12 +90,31 @@ def catalogue(engine: str) -> dict[str, Voice]:
             style=entry.get("style", ""),
             rate=parse_offset(entry.get("rate", "+0%"), "%", where),
             pitch=parse_offset(entry.get("pitch", "+0Hz"), "Hz", where),
+            timbre=_timbre(entry.get("timbre", {}), where),
         )
     return voices
 
 
+def _timbre(table: object, where: str) -> tuple[tuple[str, float], ...]:
+    if not isinstance(table, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in table.values()
+    ):
+        raise AudiobookError(f"{where}: timbre should be a table of numbers")
+    return tuple(sorted((str(k), float(v)) for k, v in table.items()))
+
+
+@cache
+def former_names(engine: str) -> dict[str, str]:
+    """Names that voices of the catalogue had before (``formerly = [...]``) -> their names
+    now, so that a cast file written by an older version still reads."""
+    path = VOICES_DIR / f"{engine}.toml"
+    data = tomllib.loads(path.read_text("utf-8")) if path.is_file() else {}
+    return {old: name for name, e in data.get("voice", {}).items() for old in e.get("formerly", [])}
+
+
 def find_voice(engine: str, name: str, where: str) -> Voice:
     voices = catalogue(engine)
+    name = former_names(engine).get(name, name)
     if name not in voices:
         raise AudiobookError(
             f"{where}: unknown {engine} voice {name!r} (see: audiobook voices --engine {engine})"

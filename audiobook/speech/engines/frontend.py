@@ -207,6 +207,12 @@ def phonemes(text: str) -> list[str]:
     return out
 
 
+def symbol_ids(symbols: tuple[str, ...]) -> list[int]:
+    """The model's ids of the phoneme symbols that it has."""
+    symbol_to_id, _ = _mapper()
+    return [symbol_to_id[s] for s in symbols if s in symbol_to_id]
+
+
 def phoneme_ids(text: str) -> list[int]:
     """Model input ids for a chunk; just ``sil sil eos`` when nothing in it is speakable."""
     symbol_to_id, _ = _mapper()

