@@ -35,7 +35,7 @@ from pathlib import Path
 
 import soundfile
 
-from audiobook.cast.voices import Voice, catalogue
+from audiobook.cast.voices import Voice, casting_preset, catalogue
 
 HERE = Path(__file__).resolve().parent
 CACHE = Path.home() / ".cache" / "audiobook-bench"
@@ -202,6 +202,7 @@ def report(result: dict) -> None:
     for a in names:
         row = (f"{result['similarity'][a][b]:{width}.3f}" for b in names)
         print(f"{a:<{width}}" + "".join(row))
+    bars(result)
     print("\nWhisper's transcripts with syllable errors (sentence: errors, transcript):")
     for name, m in voices.items():
         for n, (errors, heard) in enumerate(
@@ -209,6 +210,46 @@ def report(result: dict) -> None:
         ):
             if errors:
                 print(f"  {name} {n}: {errors}, {heard}")
+
+
+def bars(result: dict) -> None:
+    """Issue 14's bars, voice by voice, and for the voices a cast hands out before it
+    first reuses one with offsets (the narrator, the neutral voice and both pools)."""
+    voices, similarity = result["voices"], result["similarity"]
+    reference = voices.get(REFERENCE)
+    if reference is None:
+        return
+    known = catalogue("local")
+    print("\nbars: ~baker <= 0.80; men F0 <= 150 Hz, VTL >= 15.5 cm; SER <= baker's + 5")
+    print("points; HNR >= 10 dB")
+    for name, m in voices.items():
+        if name == REFERENCE:
+            continue
+        failed = [
+            label
+            for label, ok in (
+                ("~baker", m["reference_similarity"] <= 0.80),
+                ("F0", known.get(name, Voice("local", name)).gender != "male"
+                 or m["f0_median_hz"] <= 150),
+                ("VTL", known.get(name, Voice("local", name)).gender != "male"
+                 or m["vtl_cm"] >= 15.5),
+                ("SER", m["ser"] <= reference["ser"] + 0.05),
+                ("HNR", m["hnr_db"] >= 10),
+            )
+            if not ok
+        ]  # fmt: skip
+        print(f"  {name:<16}{'ok' if not failed else 'fails ' + ', '.join(failed)}")
+    preset = casting_preset("local")
+    cast = [preset["narrator"], *preset["neutral"], *preset["male"], *preset["female"]]
+    cast = [n for n in dict.fromkeys(cast) if n in voices]
+    pairs = sorted(
+        ((max(similarity[a][b], similarity[b][a]), a, b)
+         for i, a in enumerate(cast) for b in cast[i + 1 :]),
+        reverse=True,
+    )  # fmt: skip
+    over = [f"{a}/{b} {value:.3f}" for value, a, b in pairs if value > 0.85]
+    print(f"pairs handed out before any reuse: {len(pairs)}, the closest {pairs[0][0]:.3f};")
+    print(f"  over 0.85: {', '.join(over) if over else 'none'}")
 
 
 def main() -> None:
