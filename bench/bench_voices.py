@@ -8,6 +8,8 @@ same 8 sentences through LocalEngine, exactly as a build does, so a voice transf
 to the engine is measured with no change here. --wav-dir DIR skips synthesis and measures
 DIR/<voice>__<n>.wav (n = 1..8) instead: prototypes can be measured before they are in
 the engine. --keep DIR keeps the synthesized WAVs there (default: a temporary folder).
+--book FILE measures a book's cast instead: the narrator and the characters who speak most
+(--characters, default 3), each in the voice a build gives them, offsets included.
 
 The measuring runs in a virtualenv of its own, made on first use outside the repo
 (~/.cache/audiobook-bench: venv/ and the Whisper-base model folder whisper-base/; about
@@ -132,18 +134,18 @@ def ensure_model() -> Path:
     return MODEL
 
 
-async def synthesize(voices: list[Voice], folder: Path) -> None:
+async def synthesize(voices: dict[str, Voice], folder: Path) -> None:
     from audiobook.speech.engines.local import LocalEngine
 
     engine = LocalEngine(workers=1)
     await engine.start()
     try:
-        for voice in voices:
-            log(f"synthesizing {voice.id}")
+        for name, voice in voices.items():
+            log(f"synthesizing {name}")
             for n, text in enumerate(SENTENCES, 1):
                 speech = await engine.synthesize(text, voice)
                 samples, rate = soundfile.read(io.BytesIO(speech.audio), dtype="float32")
-                soundfile.write(folder / f"{voice.id}__{n}.wav", samples, rate)
+                soundfile.write(folder / f"{name}__{n}.wav", samples, rate)
     finally:
         await engine.close()
 
@@ -169,6 +171,18 @@ def measure(python: Path, wav_dir: Path, voices: list[str]) -> dict:
     return json.loads(done.stdout) | {"reference": reference, "sentences": SENTENCES}
 
 
+def book_cast(path: Path, characters: int) -> dict[str, Voice]:
+    """The voices a build of ``path`` gives its narrator and its leading characters."""
+    from audiobook.cast.casting import draw_cast, speaking_lines
+    from audiobook.text.reading import load
+    from audiobook.text.script import make_script
+
+    book = make_script(load(path), fallback_title=path.stem).book
+    voices = draw_cast(book, "local").voices()
+    leads = [name for name, _ in speaking_lines(book).most_common(characters)]
+    return {"narrator": voices[None]} | {name: voices[name] for name in leads}
+
+
 def voices_in(wav_dir: Path) -> list[str]:
     names = {path.name.split("__")[0] for path in wav_dir.glob("*__1.wav")}
     order = list(catalogue("local"))  # catalogue order first, prototypes after
@@ -177,17 +191,17 @@ def voices_in(wav_dir: Path) -> list[str]:
     )
 
 
-def report(result: dict) -> None:
-    voices, known = result["voices"], catalogue("local")
+def report(result: dict, known: dict[str, Voice]) -> None:
+    voices = result["voices"]
     print(
-        f"{'voice':<16}{'offsets':>11}{'F0':>6}{'F1':>6}{'F2':>6}{'F3':>6}{'F4':>6}"
+        f"{'voice':<16}{'as':>20}{'F0':>6}{'F1':>6}{'F2':>6}{'F3':>6}{'F4':>6}"
         f"{'VTL':>6}{'HNR':>6}{'syl/s':>7}{'SER':>7}{'~' + result['reference']:>10}{'self':>6}"
     )
     for name, m in voices.items():
-        offsets = known[name].offsets_text if name in known else "?"
+        voice = known[name].describe() if name in known else "?"  # with its offsets
         f1, f2, f3, f4 = m["formants_hz"]
         print(
-            f"{name:<16}{offsets:>11}{m['f0_median_hz']:6.0f}{f1:6.0f}{f2:6.0f}{f3:6.0f}"
+            f"{name:<16}{voice:>20}{m['f0_median_hz']:6.0f}{f1:6.0f}{f2:6.0f}{f3:6.0f}"
             f"{f4:6.0f}{m['vtl_cm']:6.1f}{m['hnr_db']:6.1f}{m['rate_sps']:7.2f}"
             f"{m['ser']:7.1%}{m['reference_similarity']:10.3f}{m['self_similarity']:6.3f}"
         )
@@ -202,7 +216,7 @@ def report(result: dict) -> None:
     for a in names:
         row = (f"{result['similarity'][a][b]:{width}.3f}" for b in names)
         print(f"{a:<{width}}" + "".join(row))
-    bars(result)
+    bars(result, known)
     print("\nWhisper's transcripts with syllable errors (sentence: errors, transcript):")
     for name, m in voices.items():
         for n, (errors, heard) in enumerate(
@@ -212,18 +226,16 @@ def report(result: dict) -> None:
                 print(f"  {name} {n}: {errors}, {heard}")
 
 
-def bars(result: dict) -> None:
+def bars(result: dict, known: dict[str, Voice]) -> None:
     """Issue 14's bars, voice by voice, and for the voices a cast hands out before it
-    first reuses one with offsets (the narrator, the neutral voice and both pools)."""
+    first reuses one with offsets (the narrator, the neutral voice and both pools; with
+    --book, the book's cast)."""
     voices, similarity = result["voices"], result["similarity"]
-    reference = voices.get(REFERENCE)
-    if reference is None:
-        return
-    known = catalogue("local")
+    reference = voices[result["reference"]]
     print("\nbars: ~baker <= 0.80; men F0 <= 150 Hz, VTL >= 15.5 cm; SER <= baker's + 5")
     print("points; HNR >= 10 dB")
     for name, m in voices.items():
-        if name == REFERENCE:
+        if name == result["reference"]:
             continue
         failed = [
             label
@@ -241,7 +253,7 @@ def bars(result: dict) -> None:
         print(f"  {name:<16}{'ok' if not failed else 'fails ' + ', '.join(failed)}")
     preset = casting_preset("local")
     cast = [preset["narrator"], *preset["neutral"], *preset["male"], *preset["female"]]
-    cast = [n for n in dict.fromkeys(cast) if n in voices]
+    cast = [n for n in dict.fromkeys(cast) if n in voices] if REFERENCE in known else [*voices]
     pairs = sorted(
         ((max(similarity[a][b], similarity[b][a]), a, b)
          for i, a in enumerate(cast) for b in cast[i + 1 :]),
@@ -258,6 +270,8 @@ def main() -> None:
     parser.add_argument("--wav-dir", type=Path, help="measure these <voice>__<n>.wav files")
     parser.add_argument("--keep", type=Path, help="keep the synthesized WAVs in this folder")
     parser.add_argument("--json", type=Path, help="write every measure to this file")
+    parser.add_argument("--book", type=Path, help="measure this book's cast")
+    parser.add_argument("--characters", type=int, default=3, help="with --book: how many")
     args = parser.parse_args()
 
     start = time.monotonic()
@@ -265,12 +279,14 @@ def main() -> None:
     ensure_model()
     log(f"bench venv ready in {time.monotonic() - start:.0f} s")
 
+    known = catalogue("local")
     with tempfile.TemporaryDirectory(prefix="bench-voices-") as temporary:
         if args.wav_dir:
             wav_dir = args.wav_dir.resolve()
             names = args.voices.split(",") if args.voices else voices_in(wav_dir)
         else:
-            known = catalogue("local")
+            if args.book:
+                known = book_cast(args.book, args.characters)
             names = args.voices.split(",") if args.voices else list(known)
             unknown = [n for n in names if n not in known]
             if unknown:
@@ -278,12 +294,12 @@ def main() -> None:
             wav_dir = args.keep.resolve() if args.keep else Path(temporary)
             wav_dir.mkdir(parents=True, exist_ok=True)
             start = time.monotonic()
-            asyncio.run(synthesize([known[n] for n in names], wav_dir))
+            asyncio.run(synthesize({n: known[n] for n in names}, wav_dir))
             log(f"synthesized in {time.monotonic() - start:.0f} s")
         start = time.monotonic()
         result = measure(python, wav_dir, names)
         log(f"measured in {time.monotonic() - start:.0f} s")
-    report(result)
+    report(result, known)
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")
 
