@@ -117,6 +117,9 @@ def track_periods(
             return np.full(frames, np.nan), np.zeros(frames, bool)
     # Frames without a guide search around their neighbours' guide.
     guide_hz = np.interp(np.arange(frames), np.flatnonzero(known), guide_hz[known])
+    # A guide outside the search range (the model's F0 at an extreme setting) would leave
+    # no lag to search.
+    guide_hz = guide_hz.clip(*PLAIN_HZ)
     target = rate / guide_hz
     lag, strength = _best_lag(r, target / GUIDE_SPAN, np.minimum(target * GUIDE_SPAN, n // 2 - 2))
     loud = _frame_rms(x, hop, n) > 10 ** (-45 / 20) * np.max(np.abs(x))
@@ -201,7 +204,7 @@ def _run_marks(
         t = period[min(int(m) // hop, stop - 1)]
         n, lo, hi = int(t), int(0.75 * t) - 1, int(1.25 * t) + 2
         a = round(m) - n // 2
-        if a < 0 or a + hi + n > min(end + n, len(x)):
+        if n < 2 or a < 0 or a + hi + n > min(end + n, len(x)):
             break
         ref = x[a : a + n]
         c = np.correlate(x[a + lo : a + hi + n - 1], ref, "valid")
