@@ -34,6 +34,7 @@ MIN_VOICED_S = 0.025  # shorter voiced runs are treated as unvoiced
 GAIN_WINDOW_S = 0.03  # loudness matching: power smoothed over this window
 GAIN_RANGE = (0.25, 4.0)
 GRAIN_BLOCK = 1024  # grains overlap-added in one vectorised gather
+FRAME_BLOCK = 128  # frames autocorrelated in one FFT call
 
 
 def transform(
@@ -80,7 +81,10 @@ def _autocorrelation(x: np.ndarray, hop: int, n: int) -> np.ndarray:
     frames = sliding_window_view(padded, n)[::hop][: len(x) // hop + 1]
     window = np.hanning(n)
     size = 2 * n
-    r = np.fft.irfft(np.abs(np.fft.rfft(frames * window, size)) ** 2, size)[:, : n // 2]
+    r = np.empty((len(frames), n // 2))
+    for at in range(0, len(frames), FRAME_BLOCK):  # in blocks: the FFTs' memory stays small
+        spectrum = np.fft.rfft(frames[at : at + FRAME_BLOCK] * window, size)
+        r[at : at + FRAME_BLOCK] = np.fft.irfft(np.abs(spectrum) ** 2, size)[:, : n // 2]
     rw = np.fft.irfft(np.abs(np.fft.rfft(window, size)) ** 2, size)[: n // 2]
     return r / rw / np.maximum(r[:, :1] / rw[0], 1e-20)
 
