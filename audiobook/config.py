@@ -3,6 +3,7 @@ or given with ``--config``."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -34,6 +35,18 @@ class Level:
     ceiling: float = -1.0
 
 
+@dataclass(frozen=True)
+class Pronunciation:
+    """How to read one word ([pronounce] in the config): syllables with tone numbers for
+    the offline voice ("chong2", 5 for the neutral tone), or a text to say instead."""
+
+    pinyin: tuple[str, ...] = ()
+    say: str = ""
+
+
+SYLLABLE = re.compile(r"[a-z]+[1-5]")  # ü written v, as pypinyin does
+
+
 @dataclass
 class Config:
     remove_patterns: list[str] = field(default_factory=list)  # [cleanup] remove
@@ -41,6 +54,7 @@ class Config:
     level: Level = field(default_factory=Level)
     encoding: str | None = None  # [input] encoding: overrides detection
     chapter_pattern: str | None = None  # [chapters] pattern: a regex starting each heading
+    pronounce: dict[str, Pronunciation] = field(default_factory=dict)  # [pronounce]
 
 
 def load_config(
@@ -83,10 +97,37 @@ def _parse(path: Path) -> Config:
     level = _section(path, data, "loudness", Level, float, lambda v: -70 <= v <= 0)
     encoding = _string(path, data, "input", "encoding")
     chapter_pattern = _string(path, data, "chapters", "pattern")
-    return Config(remove, pauses, level, encoding, chapter_pattern)
+    pronounce = {
+        word: parse_pronunciation(word, value, f"{path}: [pronounce]")
+        for word, value in _table(path, data, "pronounce").items()
+    }
+    return Config(remove, pauses, level, encoding, chapter_pattern, pronounce)
 
 
-_TABLES = ("cleanup", "pauses", "loudness", "input", "chapters")
+_TABLES = ("cleanup", "pauses", "loudness", "input", "chapters", "pronounce")
+
+
+def parse_pronunciation(word: str, value: object, where: str) -> Pronunciation:
+    """``"重庆" = "chong2 qing4"`` or ``"GDP" = { say = "国内生产总值" }``."""
+    if not word.strip():
+        raise AudiobookError(f"{where}: an empty word")
+    if isinstance(value, dict) and set(value) == {"say"} and isinstance(value["say"], str):
+        if not value["say"].strip():
+            raise AudiobookError(f'{where}: {word!r}: say = "" would say nothing')
+        return Pronunciation(say=value["say"])
+    if isinstance(value, str):
+        syllables = tuple(value.lower().replace("ü", "v").split())
+        hanzi = sum(1 for ch in word if "\u3400" <= ch <= "\u9fff" or ch >= "\U00020000")
+        if syllables and all(SYLLABLE.fullmatch(s) for s in syllables):
+            if hanzi == len(word) and len(syllables) != hanzi:
+                raise AudiobookError(
+                    f"{where}: {word!r} has {hanzi} characters but {len(syllables)} syllables"
+                )
+            return Pronunciation(pinyin=syllables)
+    raise AudiobookError(
+        f'{where}: {word!r} should be "pin1 yin1" (syllables with tone numbers) '
+        f'or {{ say = "text" }}, not {value!r}'
+    )
 
 
 def _table(path: Path, data: dict, name: str) -> dict:

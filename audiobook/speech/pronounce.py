@@ -1,0 +1,136 @@
+"""Pronunciations the reader controls: the text each engine is given for a line.
+
+A lexicon maps words to a reading ("重庆" = "chong2 qing4") or to a text to say instead
+("GDP" = { say = "国内生产总值" }). It is the shipped default (``pronounce.toml``) under the
+book's own ``[pronounce]`` table. The words are found in each line, longest first, and
+each engine gets what it can use:
+
+- the offline voice gets the reading itself, written into the text as
+  ``⟦重庆|chong2 qing4⟧``, which its front end reads as one word with those syllables;
+- the online voices take plain text only, so a reading becomes homophones (characters
+  with that one reading, the commonest first: 重庆 -> 虫庆), or stays as it is, with a
+  warning, when a syllable has none.
+
+Because this spoken form is what the cache key is made of, changing an entry
+re-synthesizes exactly the lines that contain its word. Subtitles, pages and the script
+keep the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from audiobook.config import Pronunciation, parse_pronunciation
+from audiobook.files import tomllib
+
+DEFAULTS = Path(__file__).resolve().parent / "pronounce.toml"
+OPEN, SEPARATOR, CLOSE = "⟦", "|", "⟧"
+ANNOTATION = re.compile(r"⟦([^|⟧]*)\|([^⟧]*)⟧")  # ⟦word|pin1 yin1⟧
+
+
+@cache
+def default_entries() -> dict[str, Pronunciation]:
+    data = tomllib.loads(DEFAULTS.read_text("utf-8"))
+    return {w: parse_pronunciation(w, v, DEFAULTS.name) for w, v in data["pronounce"].items()}
+
+
+class Lexicon:
+    """The shipped readings with the book's own over them."""
+
+    def __init__(self, own: dict[str, Pronunciation] | None = None) -> None:
+        self.own = dict(own or {})
+        self.entries = {**default_entries(), **self.own}
+        self.longest = max(map(len, self.entries), default=0)
+        self.firsts = {word[0] for word in self.entries}
+
+    def matches(self, text: str) -> Iterator[tuple[int, str]]:
+        """(start, word) of the entries in ``text``, left to right, the longest word at
+        each place; at most ``longest`` lookups a character: linear in the text."""
+        at = 0
+        while at < len(text):
+            if text[at] not in self.firsts:
+                at += 1
+                continue
+            for size in range(min(self.longest, len(text) - at), 0, -1):
+                if text[at : at + size] in self.entries:
+                    yield at, text[at : at + size]
+                    at += size
+                    break
+            else:
+                at += 1
+
+    def spoken(self, text: str, engine: str) -> str:
+        """``text`` as ``engine`` should be given it."""
+        pieces, done = [], 0
+        for start, word in self.matches(text):
+            entry = self.entries[word]
+            pieces.append(text[done:start])
+            if entry.say:
+                pieces.append(entry.say)
+            elif engine == "local":
+                pieces.append(f"{OPEN}{word}{SEPARATOR}{' '.join(entry.pinyin)}{CLOSE}")
+            else:
+                pieces.append(homophones(word, entry.pinyin) or word)
+            done = start + len(word)
+        return "".join(pieces) + text[done:] if pieces else text
+
+    def unsayable_online(self, text: str) -> list[str]:
+        """Words of ``text`` with a reading the online voices cannot be given."""
+        found = {w for _, w in self.matches(text)}
+        return sorted(
+            w for w in found if self.entries[w].pinyin and not homophones(w, self.entries[w].pinyin)
+        )
+
+
+def plain(text: str) -> str:
+    """The spoken form of the offline voice back to the words it came from."""
+    return ANNOTATION.sub(r"\1", text)
+
+
+def homophones(word: str, pinyin: tuple[str, ...]) -> str | None:
+    """``word`` written so that it can only be read as ``pinyin``: each character kept
+    when that is its one reading, else the commonest character whose one reading it is."""
+    if len(word) != len(pinyin):
+        return None
+    out = []
+    for char, syllable in zip(word, pinyin, strict=True):
+        if _only_readings().get(char) == syllable:
+            out.append(char)
+        elif syllable in _commonest_with_reading():
+            out.append(_commonest_with_reading()[syllable])
+        else:
+            return None
+    return "".join(out)
+
+
+@cache
+def _only_readings() -> dict[str, str]:
+    """Common characters that have one reading only -> that reading (jieba's dictionary
+    supplies the characters and how common each is)."""
+    import logging
+
+    import jieba
+    from pypinyin import Style, pinyin
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    readings = {}
+    for char in (w for w in jieba.dt.FREQ if len(w) == 1 and "\u4e00" <= w <= "\u9fff"):
+        [found] = pinyin(char, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True)
+        if len(found) == 1:
+            readings[char] = found[0]
+    return readings
+
+
+@cache
+def _commonest_with_reading() -> dict[str, str]:
+    import jieba
+
+    best: dict[str, str] = {}
+    for char, syllable in _only_readings().items():
+        if jieba.dt.FREQ[char] > jieba.dt.FREQ.get(best.get(syllable, ""), -1):
+            best[syllable] = char
+    return best

@@ -1,0 +1,115 @@
+"""The reader's lexicon: readings in the config, what each engine is given, and what a
+change of entry costs."""
+
+import pytest
+
+from audiobook.audio.build import chapter_lines
+from audiobook.cast.voices import catalogue
+from audiobook.config import Pronunciation, load_config
+from audiobook.errors import AudiobookError
+from audiobook.model import Chapter, Segment
+from audiobook.speech.engines.frontend import phonemes, readings
+from audiobook.speech.engines.offline import split_for_synthesis
+from audiobook.speech.pronounce import Lexicon, homophones, plain
+
+
+class Named:
+    def __init__(self, name: str) -> None:
+        self.name, self.version, self.run_bytes = name, "1", 0
+
+
+def lexicon(**entries: str | dict) -> Lexicon:
+    from audiobook.config import parse_pronunciation
+
+    return Lexicon({w: parse_pronunciation(w, v, "test") for w, v in entries.items()})
+
+
+def test_config_table(tmp_path) -> None:
+    config = tmp_path / "audiobook.toml"
+    config.write_text(
+        '[pronounce]\n"重庆" = "chong2 qing4"\n"GDP" = { say = "国内生产总值" }\n"绿" = "lü4"\n',
+        "utf-8",
+    )
+    loaded = load_config(None, tmp_path / "book.txt").pronounce
+    assert loaded == {
+        "重庆": Pronunciation(pinyin=("chong2", "qing4")),
+        "GDP": Pronunciation(say="国内生产总值"),
+        "绿": Pronunciation(pinyin=("lv4",)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ('"重庆" = "chong qing"', "syllables with tone numbers"),
+        ('"重庆" = "chong2"', "2 characters but 1 syllables"),
+        ('"重庆" = 3', "syllables with tone numbers"),
+        ('"GDP" = { say = "" }', "would say nothing"),
+        ('"GDP" = { read = "x" }', "syllables with tone numbers"),
+    ],
+)
+def test_a_bad_entry_is_one_clear_error(tmp_path, entry: str, says: str) -> None:
+    config = tmp_path / "audiobook.toml"
+    config.write_text(f"[pronounce]\n{entry}\n", "utf-8")
+    with pytest.raises(AudiobookError, match=says) as error:
+        load_config(config, tmp_path / "book.txt")
+    assert "\n" not in str(error.value)
+
+
+def test_each_engine_gets_what_it_can_use() -> None:
+    lex = lexicon(重庆="chong2 qing4", 长老="zhang3 lao3", GDP={"say": "国内生产总值"})
+    text = "长老去了重庆，那里GDP很高。"
+    assert lex.spoken(text, "local") == (
+        "⟦长老|zhang3 lao3⟧去了⟦重庆|chong2 qing4⟧，那里国内生产总值很高。"
+    )
+    edge = lex.spoken(text, "edge")
+    assert edge == "掌老去了崇庆，那里国内生产总值很高。"  # characters with only that reading
+    assert plain(lex.spoken(text, "local")) == "长老去了重庆，那里国内生产总值很高。"
+
+
+def test_the_longest_word_wins_and_text_without_entries_is_untouched() -> None:
+    lex = lexicon(行长="hang2 zhang3", 银行行长="yin2 hang2 hang2 zhang3")
+    assert lex.spoken("银行行长到了", "local") == "⟦银行行长|yin2 hang2 hang2 zhang3⟧到了"
+    text = "他一个人走着。" * 1000
+    assert lex.spoken(text, "local") is text
+
+
+def test_no_homophone_means_none() -> None:
+    assert homophones("重庆", ("chong2", "qing4")) == "崇庆"
+    assert homophones("嗯", ("zzz9",)) is None
+    assert homophones("重庆", ("chong2",)) is None
+
+
+def test_the_front_end_reads_the_given_syllables_as_one_word() -> None:
+    syllables, chars, bounds = readings("他在⟦重庆|zhong4 qing4⟧住")
+    assert syllables == ["ta1", "zai4", "zhong4", "qing4", "zhu4"]
+    assert chars == list("他在重庆住") and bounds[2] == "#1" and bounds[3] is None
+    assert phonemes("他在⟦重庆|zhong4 qing4⟧住") != phonemes("他在重庆住")
+
+
+def test_long_text_is_never_cut_inside_a_reading() -> None:
+    filler = "这是一个很长的句子没有任何标点符号" * 3
+    text = filler + "⟦重庆|chong2 qing4⟧" + filler
+    chunks = split_for_synthesis(text, 52)
+    assert "".join(chunks) == text
+    assert all(chunk.count("⟦") == chunk.count("⟧") for chunk in chunks)
+
+
+def test_an_entry_changes_exactly_the_lines_that_hold_its_word() -> None:
+    chapter = Chapter(
+        order=1,
+        title="重逢",
+        heading="第一章 重逢",
+        segments=[
+            Segment("他们在重庆重逢了。", 1),
+            Segment("天色渐渐暗了下来。", 2),
+            Segment("“你还好吗？”", 3, kind="speech", speaker="她"),
+        ],
+    )
+    voices = {None: catalogue("local")["baker"], "她": catalogue("local")["woman-girl"]}
+    voices["others"] = voices[None]
+    before = chapter_lines(chapter, voices, Named("local"))
+    after = chapter_lines(chapter, voices, Named("local"), lexicon(重逢="chong2 feng2"))
+    changed = [b.text for b, a in zip(before, after, strict=True) if b.job.key != a.job.key]
+    assert changed == ["第一章 重逢", "他们在重庆重逢了。"]
+    assert [line.text for line in after] == [line.text for line in before]  # subtitles
