@@ -25,6 +25,7 @@ from audiobook.options import (
     parse_selection,
     reading_options,
 )
+from audiobook.speaking import say_command
 
 # The heavy stages (jieba's models, scipy, the voices) are imported inside the commands that
 # need them, so that `--help` and `voices` answer at once.
@@ -39,6 +40,7 @@ def main() -> None:
 main.add_command(cache_command)
 main.add_command(voices_command)
 main.add_command(script_command)
+main.add_command(say_command)
 
 
 @main.command("build")

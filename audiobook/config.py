@@ -117,12 +117,7 @@ def parse_pronunciation(word: str, value: object, where: str) -> Pronunciation:
         return Pronunciation(say=value["say"])
     if isinstance(value, str):
         syllables = tuple(value.lower().replace("ü", "v").split())
-        hanzi = sum(1 for ch in word if "\u3400" <= ch <= "\u9fff" or ch >= "\U00020000")
         if syllables and all(SYLLABLE.fullmatch(s) for s in syllables):
-            if hanzi == len(word) and len(syllables) != hanzi:
-                raise AudiobookError(
-                    f"{where}: {word!r} has {hanzi} characters but {len(syllables)} syllables"
-                )
             return Pronunciation(pinyin=syllables)
     raise AudiobookError(
         f'{where}: {word!r} should be "pin1 yin1" (syllables with tone numbers) '

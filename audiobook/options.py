@@ -53,7 +53,7 @@ def reading_options(command):
         "--config",
         "config_path",
         type=click.Path(path_type=Path),
-        help="A TOML file with [cleanup], [pauses], [loudness], [input], [chapters] "
+        help="A TOML file with [cleanup], [pauses], [loudness], [input], [chapters], [pronounce] "
         "(default: audiobook.toml).",
     )(with_settings)
 

@@ -27,6 +27,7 @@ RANKS = {
     "audiobook.options": 7,
     "audiobook.maintenance": 7,
     "audiobook.inspection": 7,
+    "audiobook.speaking": 7,
     "audiobook.cli": 7,
     "audiobook.__main__": 8,
 }

@@ -2,6 +2,7 @@
 change of entry costs."""
 
 import pytest
+from mutagen.mp3 import MP3
 
 from audiobook.audio.build import chapter_lines
 from audiobook.cast.voices import catalogue
@@ -11,6 +12,8 @@ from audiobook.model import Chapter, Segment
 from audiobook.speech.engines.frontend import phonemes, readings
 from audiobook.speech.engines.offline import split_for_synthesis
 from audiobook.speech.pronounce import Lexicon, homophones, plain
+from tests.conftest import run_cli
+from tests.fake_edge import FakeEdgeServer
 
 
 class Named:
@@ -42,7 +45,6 @@ def test_config_table(tmp_path) -> None:
     ("entry", "says"),
     [
         ('"重庆" = "chong qing"', "syllables with tone numbers"),
-        ('"重庆" = "chong2"', "2 characters but 1 syllables"),
         ('"重庆" = 3', "syllables with tone numbers"),
         ('"GDP" = { say = "" }', "would say nothing"),
         ('"GDP" = { read = "x" }', "syllables with tone numbers"),
@@ -56,14 +58,20 @@ def test_a_bad_entry_is_one_clear_error(tmp_path, entry: str, says: str) -> None
     assert "\n" not in str(error.value)
 
 
+def test_a_word_and_its_syllables_must_agree() -> None:
+    with pytest.raises(AudiobookError, match="'重庆' has 2 characters but 1 syllables"):
+        lexicon(重庆="chong2")
+
+
 def test_each_engine_gets_what_it_can_use() -> None:
-    lex = lexicon(重庆="chong2 qing4", 长老="zhang3 lao3", GDP={"say": "国内生产总值"})
+    lex = lexicon(重庆="chong2 qing4", 长老="zhang1 lao3", GDP={"say": "国内生产总值"})
     text = "长老去了重庆，那里GDP很高。"
     assert lex.spoken(text, "local") == (
-        "⟦长老|zhang3 lao3⟧去了⟦重庆|chong2 qing4⟧，那里国内生产总值很高。"
+        "⟦长老|zhang1 lao3⟧去了⟦重庆|chong2 qing4⟧，那里国内生产总值很高。"
     )
-    edge = lex.spoken(text, "edge")
-    assert edge == "掌老去了崇庆，那里国内生产总值很高。"  # characters with only that reading
+    # Online: what the dictionary already reads so is kept, the rest become the commonest
+    # character with that one reading (张 zhang1).
+    assert lex.spoken(text, "edge") == "张老去了重庆，那里国内生产总值很高。"
     assert plain(lex.spoken(text, "local")) == "长老去了重庆，那里国内生产总值很高。"
 
 
@@ -74,10 +82,12 @@ def test_the_longest_word_wins_and_text_without_entries_is_untouched() -> None:
     assert lex.spoken(text, "local") is text
 
 
-def test_no_homophone_means_none() -> None:
-    assert homophones("重庆", ("chong2", "qing4")) == "崇庆"
-    assert homophones("嗯", ("zzz9",)) is None
+def test_homophones() -> None:
+    assert homophones("重逢", ("zhong4", "feng2")) == "仲逢"
+    assert homophones("重庆", ("chong2", "qing4")) == "重庆"
+    assert homophones("嗯", ("zzz4",)) is None
     assert homophones("重庆", ("chong2",)) is None
+    assert homophones("GDP", ("a1", "b1", "c1")) is None
 
 
 def test_the_front_end_reads_the_given_syllables_as_one_word() -> None:
@@ -113,3 +123,37 @@ def test_an_entry_changes_exactly_the_lines_that_hold_its_word() -> None:
     changed = [b.text for b, a in zip(before, after, strict=True) if b.job.key != a.job.key]
     assert changed == ["第一章 重逢", "他们在重庆重逢了。"]
     assert [line.text for line in after] == [line.text for line in before]  # subtitles
+
+
+LEXICON = '[pronounce]\n"重逢" = "zhong4 feng2"\n"GDP" = { say = "国内生产总值" }\n'
+
+
+def test_say_prints_the_pinyin_with_the_lexicon(tmp_path) -> None:
+    result = run_cli("say", "他们重逢了", "--pinyin", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ta1", "men5", "chong2", "feng2", "le5"]
+    (tmp_path / "audiobook.toml").write_text(LEXICON, "utf-8")
+    result = run_cli("say", "他们重逢了", "--pinyin", cwd=tmp_path)
+    assert result.stdout.split() == ["ta1", "men5", "zhong4", "feng2", "le5"]
+    assert not list(tmp_path.glob("*.mp3"))  # --pinyin synthesizes nothing
+
+
+def test_say_offline_writes_the_speech(tmp_path) -> None:
+    result = run_cli("say", "你好，世界。", "--engine", "local", "-o", "hi.mp3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    audio = MP3(tmp_path / "hi.mp3")
+    assert 0.5 < audio.info.length < 5
+    bad = run_cli("say", "你好", "--engine", "local", "-o", "hi.ogg", cwd=tmp_path)
+    assert bad.returncode == 1 and bad.stderr.strip().startswith("Error: hi.ogg: the output")
+
+
+def test_say_online_sends_the_replacement_text(tmp_path) -> None:
+    (tmp_path / "audiobook.toml").write_text(LEXICON, "utf-8")
+    with FakeEdgeServer(voices=set(catalogue("edge"))) as server:
+        env = {"AUDIOBOOK_EDGE_URL": server.url}
+        result = run_cli(
+            "say", "他们重逢了，GDP很高。", "--engine", "edge", "-o", "x.wav", cwd=tmp_path, env=env
+        )
+        assert result.returncode == 0, result.stderr
+        assert server.heard[-1].text == "他们仲逢了，国内生产总值很高。"  # after the probe
+    assert (tmp_path / "x.wav").stat().st_size > 1000

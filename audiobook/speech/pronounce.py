@@ -24,10 +24,13 @@ from functools import cache
 from pathlib import Path
 
 from audiobook.config import Pronunciation, parse_pronunciation
+from audiobook.errors import AudiobookError
 from audiobook.files import tomllib
+from audiobook.text.hanzi import HANZI, HANZI_RANGES
 
 DEFAULTS = Path(__file__).resolve().parent / "pronounce.toml"
 OPEN, SEPARATOR, CLOSE = "⟦", "|", "⟧"
+HANZI_ONLY = re.compile(f"[{HANZI_RANGES}]+")
 ANNOTATION = re.compile(r"⟦([^|⟧]*)\|([^⟧]*)⟧")  # ⟦word|pin1 yin1⟧
 
 
@@ -42,6 +45,12 @@ class Lexicon:
 
     def __init__(self, own: dict[str, Pronunciation] | None = None) -> None:
         self.own = dict(own or {})
+        for word, entry in self.own.items():
+            hanzi = len(HANZI.findall(word))
+            if entry.pinyin and hanzi == len(word) and hanzi != len(entry.pinyin):
+                raise AudiobookError(
+                    f"[pronounce] {word!r} has {hanzi} characters but {len(entry.pinyin)} syllables"
+                )
         self.entries = {**default_entries(), **self.own}
         self.longest = max(map(len, self.entries), default=0)
         self.firsts = {word[0] for word in self.entries}
@@ -91,46 +100,46 @@ def plain(text: str) -> str:
 
 
 def homophones(word: str, pinyin: tuple[str, ...]) -> str | None:
-    """``word`` written so that it can only be read as ``pinyin``: each character kept
-    when that is its one reading, else the commonest character whose one reading it is."""
-    if len(word) != len(pinyin):
+    """``word`` written so that the online voices read it as ``pinyin``: each character
+    whose dictionary reading in this word already is that syllable is kept, the others
+    become the commonest character with that one reading (重逢 zhong4 feng2 -> 仲逢).
+    None when a syllable has no such character."""
+    from pypinyin import Style, lazy_pinyin
+
+    if len(word) != len(pinyin) or not HANZI_ONLY.fullmatch(word):
         return None
+    usual = lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
     out = []
-    for char, syllable in zip(word, pinyin, strict=True):
-        if _only_readings().get(char) == syllable:
+    for char, syllable, read in zip(word, pinyin, usual, strict=True):
+        if read == syllable:
             out.append(char)
-        elif syllable in _commonest_with_reading():
-            out.append(_commonest_with_reading()[syllable])
+        elif syllable in _commonest_reading():
+            out.append(_commonest_reading()[syllable])
         else:
             return None
     return "".join(out)
 
 
 @cache
-def _only_readings() -> dict[str, str]:
-    """Common characters that have one reading only -> that reading (jieba's dictionary
-    supplies the characters and how common each is)."""
+def _commonest_reading() -> dict[str, str]:
+    """Syllable -> the commonest character that has that one reading (pypinyin lists every
+    reading it knows of, rare ones too). How common a character is: the summed frequencies
+    of the words of jieba's dictionary that hold it."""
     import logging
+    from collections import Counter
 
     import jieba
     from pypinyin import Style, pinyin
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
-    readings = {}
-    for char in (w for w in jieba.dt.FREQ if len(w) == 1 and "\u4e00" <= w <= "\u9fff"):
-        [found] = pinyin(char, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True)
-        if len(found) == 1:
-            readings[char] = found[0]
-    return readings
-
-
-@cache
-def _commonest_with_reading() -> dict[str, str]:
-    import jieba
-
+    counts: Counter[str] = Counter()
+    for word, frequency in jieba.dt.FREQ.items():
+        for char in set(HANZI.findall(word)):
+            counts[char] += frequency
     best: dict[str, str] = {}
-    for char, syllable in _only_readings().items():
-        if jieba.dt.FREQ[char] > jieba.dt.FREQ.get(best.get(syllable, ""), -1):
-            best[syllable] = char
+    for char, _ in counts.most_common():
+        [readings] = pinyin(char, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True)
+        if len(readings) == 1:
+            best.setdefault(readings[0], char)
     return best
