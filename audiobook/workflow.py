@@ -131,7 +131,7 @@ def _warn_unsayable(plan: BuildPlan, engine: str) -> None:
     words: set[str] = set()
     for chapter in plan.chapters:
         for text in (chapter.heading, *(s.text for s in chapter.segments)):
-            words.update(w for w in plan.lexicon.unsayable_online(text) if w in plan.lexicon.own)
+            words.update(plan.lexicon.unsayable_online(text))
     for word in sorted(words):
         reading = " ".join(plan.lexicon.own[word].pinyin)
         err.print(

@@ -1,8 +1,8 @@
 """Pronunciations the reader controls: the text each engine is given for a line.
 
 A lexicon maps words to a reading ("重庆" = "chong2 qing4") or to a text to say instead
-("GDP" = { say = "国内生产总值" }). It is the shipped default (``pronounce.toml``) under the
-book's own ``[pronounce]`` table. The words are found in each line, longest first, and
+("GDP" = { say = "国内生产总值" }): the book's own ``[pronounce]`` table, over the shipped
+``pronounce.toml`` for the offline voice. The words are found in each line, longest first, and
 each engine gets what it can use:
 
 - the offline voice gets the reading itself, written into the text as
@@ -40,20 +40,13 @@ def default_entries() -> dict[str, Pronunciation]:
     return {w: parse_pronunciation(w, v, DEFAULTS.name) for w, v in data["pronounce"].items()}
 
 
-class Lexicon:
-    """The shipped readings with the book's own over them."""
+class Words:
+    """A table of words, found in a text longest first."""
 
-    def __init__(self, own: dict[str, Pronunciation] | None = None) -> None:
-        self.own = dict(own or {})
-        for word, entry in self.own.items():
-            hanzi = len(HANZI.findall(word))
-            if entry.pinyin and hanzi == len(word) and hanzi != len(entry.pinyin):
-                raise AudiobookError(
-                    f"[pronounce] {word!r} has {hanzi} characters but {len(entry.pinyin)} syllables"
-                )
-        self.entries = {**default_entries(), **self.own}
-        self.longest = max(map(len, self.entries), default=0)
-        self.firsts = {word[0] for word in self.entries}
+    def __init__(self, entries: dict[str, Pronunciation]) -> None:
+        self.entries = entries
+        self.longest = max(map(len, entries), default=0)
+        self.firsts = {word[0] for word in entries}
 
     def matches(self, text: str) -> Iterator[tuple[int, str]]:
         """(start, word) of the entries in ``text``, left to right, the longest word at
@@ -71,11 +64,28 @@ class Lexicon:
             else:
                 at += 1
 
+
+class Lexicon:
+    """The book's own readings; for the offline voice, over the shipped ones (the online
+    voices have a front end of their own, and get only what the reader asked for)."""
+
+    def __init__(self, own: dict[str, Pronunciation] | None = None) -> None:
+        self.own = dict(own or {})
+        for word, entry in self.own.items():
+            hanzi = len(HANZI.findall(word))
+            if entry.pinyin and hanzi == len(word) and hanzi != len(entry.pinyin):
+                raise AudiobookError(
+                    f"[pronounce] {word!r} has {hanzi} characters but {len(entry.pinyin)} syllables"
+                )
+        self.offline = Words({**default_entries(), **self.own})
+        self.online = Words(self.own)
+
     def spoken(self, text: str, engine: str) -> str:
         """``text`` as ``engine`` should be given it."""
+        words = self.offline if engine == "local" else self.online
         pieces, done = [], 0
-        for start, word in self.matches(text):
-            entry = self.entries[word]
+        for start, word in words.matches(text):
+            entry = words.entries[word]
             pieces.append(text[done:start])
             if entry.say:
                 pieces.append(entry.say)
@@ -88,9 +98,9 @@ class Lexicon:
 
     def unsayable_online(self, text: str) -> list[str]:
         """Words of ``text`` with a reading the online voices cannot be given."""
-        found = {w for _, w in self.matches(text)}
+        found = {word for _, word in self.online.matches(text)}
         return sorted(
-            w for w in found if self.entries[w].pinyin and not homophones(w, self.entries[w].pinyin)
+            w for w in found if self.own[w].pinyin and not homophones(w, self.own[w].pinyin)
         )
 
 
