@@ -157,3 +157,19 @@ def test_say_online_sends_the_replacement_text(tmp_path) -> None:
         assert result.returncode == 0, result.stderr
         assert server.heard[-1].text == "他们仲逢了，国内生产总值很高。"  # after the probe
     assert (tmp_path / "x.wav").stat().st_size > 1000
+
+
+def test_a_rerun_synthesizes_only_the_lines_with_a_changed_word(tmp_path) -> None:
+    (tmp_path / "book.txt").write_text(
+        "第一章 重逢\n\n他们在重庆重逢了。\n\n“你还好吗？”她问。\n\n天色渐渐暗了下来。\n", "utf-8"
+    )
+    build = ["build", "book.txt", "-o", "out", "--engine", "local"]
+    first = run_cli(*build, cwd=tmp_path, env={"AUDIOBOOK_CACHE": str(tmp_path / "cache")})
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "audiobook.toml").write_text('[pronounce]\n"重逢" = "chong2 feng2"\n', "utf-8")
+    again = run_cli(
+        *build, "--dry-run", cwd=tmp_path, env={"AUDIOBOOK_CACHE": str(tmp_path / "cache")}
+    )
+    assert again.returncode == 0, again.stderr
+    # the heading and the one line with 重逢; the other three are in the cache
+    assert "3 in the cache, 2 to synthesize" in " ".join(again.stdout.split())
