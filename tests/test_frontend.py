@@ -1,6 +1,6 @@
 import pytest
 
-from audiobook.speech.engines.frontend import phoneme_ids, phonemes
+from audiobook.speech.engines.frontend import phoneme_ids, phonemes, readings
 
 
 def tones(text: str) -> list[str]:
@@ -70,3 +70,24 @@ def test_numbers_are_read_as_words(text: str, spoken: str) -> None:
 def test_a_space_between_hanzi_is_a_pause() -> None:
     assert "#3" in phonemes("第一章 开端")
     assert "#3" not in phonemes("iPhone 15")
+
+
+@pytest.mark.parametrize(
+    ("text", "char", "reading"),
+    [
+        ("我们得马上走。", "得", "dei3"),
+        ("他跑得比谁都快。", "得", "de5"),
+        ("他得了第一名。", "得", "de2"),
+        ("她一不小心着了凉。", "着", "zhao2"),
+        ("借我的书什么时候还？", "还", "huan2"),
+        ("他还在那里。", "还", "hai2"),
+        ("我认识一个姓单的老人。", "单", "shan4"),
+        ("他中了一箭。", "中", "zhong4"),
+        ("他先盛了一碗汤。", "盛", "cheng2"),
+        ("场面十分盛大。", "盛", "sheng4"),
+        ("这位壮士宁死不降。", "降", "xiang2"),
+    ],
+)
+def test_polyphones_read_from_their_neighbours(text: str, char: str, reading: str) -> None:
+    syllables, chars, _ = readings(text)
+    assert syllables[chars.index(char)] == reading
