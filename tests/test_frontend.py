@@ -91,3 +91,10 @@ def test_a_space_between_hanzi_is_a_pause() -> None:
 def test_polyphones_read_from_their_neighbours(text: str, char: str, reading: str) -> None:
     syllables, chars, _ = readings(text)
     assert syllables[chars.index(char)] == reading
+
+
+def test_shipped_readings_apply_where_segmentation_finds_their_word() -> None:
+    syllables, chars, _ = readings("他只是一名散修。")
+    assert syllables[chars.index("散")] == "san3"  # 散修 is shipped: pypinyin reads san4
+    syllables, chars, _ = readings("队伍解散修整了三天。")
+    assert syllables[chars.index("散")] == "san4"  # 解散 + 修整: not 散修

@@ -173,3 +173,11 @@ def test_a_rerun_synthesizes_only_the_lines_with_a_changed_word(tmp_path) -> Non
     assert again.returncode == 0, again.stderr
     # the heading and the one line with 重逢; the other three are in the cache
     assert "3 in the cache, 2 to synthesize" in " ".join(again.stdout.split())
+
+
+def test_the_shipped_readings_are_whole() -> None:
+    from audiobook.speech.pronounce import default_readings
+
+    shipped = default_readings()
+    assert len(shipped) > 30
+    assert all(len(word) == len(syllables) for word, syllables in shipped.items())

@@ -141,8 +141,7 @@ def _shipped_readings() -> dict[str, list[str]]:
     其中 + 毒性, and 中毒's reading does not)."""
     readings = default_readings()
     for word in readings:
-        if word not in jieba.dt.FREQ or not jieba.dt.FREQ[word]:
-            jieba.add_word(word)
+        jieba.add_word(word)  # at the least frequency that keeps it whole when it stands alone
     return readings
 
 
