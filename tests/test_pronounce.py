@@ -181,3 +181,22 @@ def test_the_shipped_readings_are_whole() -> None:
     shipped = default_readings()
     assert len(shipped) > 30
     assert all(len(word) == len(syllables) for word, syllables in shipped.items())
+
+
+def test_online_an_entry_changes_only_the_requests_that_hold_its_word() -> None:
+    paragraph = ["他们在重庆重逢了。", "天色渐渐暗了下来。"]
+    chapter = Chapter(
+        order=1,
+        title="重逢",
+        heading="第一章",
+        segments=[Segment(t, 1) for t in paragraph] + [Segment("第二天，雨停了。", 2)],
+    )
+    edge = Named("edge")
+    edge.run_bytes = 3000  # consecutive lines of one voice go as one request
+    voices = {None: catalogue("edge")["zh-CN-YunxiNeural"]}
+    before = {line.job.key for line in chapter_lines(chapter, voices, edge)}
+    after = {
+        line.job.key for line in chapter_lines(chapter, voices, edge, lexicon(重逢="zhong4 feng2"))
+    }
+    assert len(before) == len(after) == 2  # the heading, and one run of the three lines
+    assert len(before & after) == 1  # the heading's request is the same
