@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from audiobook.speech.engines import frontend  # noqa: E402
 
 # Each word is read alone and in these frames, which put it after and before other words.
-FRAMES = ["{}", "他说{}。", "{}这件事，谁也没想到。", "那天夜里，众人都提到了{}。"]
+FRAMES = ["{}", "他说{}。", "{}这件事，谁也没想到。", "那天夜里，众人都提到了{}。", "在{}里"]
 
 HEADER = """\
 # Readings the offline voice's front end gets wrong on its own, shipped with the tool.

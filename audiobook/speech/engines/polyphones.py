@@ -40,19 +40,22 @@ def in_context(syllables: list[str], chars: list[str], bounds: list[str | None])
             out[i] = "dei3"
         elif char == "得" and before and after and after not in "到了" and out[i] == "de2":
             out[i] = "de5"  # 快得吓人, 说得对: the complement marker, not "obtain"
+        elif char == "当" and "把" in _clause_before(chars, bounds, i, 5):
+            out[i] = "dang4"  # 把我当朋友: to treat as
         else:
             out[i] = _by_neighbours(char, before, after) or out[i]
     return out
 
 
 PRONOUNS = "我你他她它"
+NUMERALS = "一二两三四五六七八九十几数"
 SURNAMES = {"单": "shan4", "解": "xie4", "仇": "qiu2", "种": "chong2", "乐": "yue4",
             "曾": "zeng1", "朴": "piao2", "盖": "ge3", "区": "ou1", "查": "zha1", "华": "hua4",
             "覃": "qin2", "缪": "miao4", "召": "shao4", "员": "yun4", "句": "gou1"}  # fmt: skip
 # A polyphone that is a word of its own: (reading, the characters that may come before it,
 # the characters that may come after it); "" is any, "$" the end of a clause.
 ALONE: dict[str, list[tuple[str, str, str]]] = {
-    "着": [("zhao2", "", "了")],  # 着了魔, 着了凉
+    "着": [("zhao2", "", "了"), ("zhao1", "", "棋")],  # 着了魔, 着了凉; 这一着棋
     "还": [("huan2", "", "$")],  # 你什么时候还？
     "中": [("zhong4", "", "了过")],  # 中了埋伏, 中过毒
     "量": [("liang2", "", "了")],  # 量了体温
@@ -70,11 +73,24 @@ ALONE: dict[str, list[tuple[str, str, str]]] = {
     "蒙": [("meng1", "", PRONOUNS)],  # 别想蒙我
     "背": [("bei1", "", "起")],  # 背起行囊
     "剥": [("bao1", "", "了开下皮")],  # 剥了你的皮
+    "削": [("xiao1", "", "了个一着皮")],  # 削了一个苹果 (削弱, 剥削 are words)
+    "挣": [("zheng4", "", "")],  # the verb, to earn: 挣的钱 (挣扎 is a word)
+    "种": [("zhong4", "", "满了下上着在出过")],  # 种满了灵药
+    "数": [("shu3", "", "一了着不到过清")],  # 数了数, 数不过来
+    "行": [("hang2", NUMERALS, "字泪诗")],  # 几行小字, 两行泪
     "横": [("heng4", "么太很真", "")],  # 说话这么横
 }
 
 
 POLYPHONES = {"得", *SURNAMES, *ALONE}
+
+
+def _clause_before(chars: list[str], bounds: list[str | None], i: int, size: int) -> str:
+    """Up to ``size`` characters before syllable ``i``, within its clause."""
+    k = i
+    while k > 0 and i - k < size and bounds[k] != "#3":
+        k -= 1
+    return "".join(chars[k:i])
 
 
 def _by_neighbours(char: str, before: str, after: str) -> str | None:
