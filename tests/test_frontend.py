@@ -86,6 +86,10 @@ def test_a_space_between_hanzi_is_a_pause() -> None:
         ("他先盛了一碗汤。", "盛", "cheng2"),
         ("场面十分盛大。", "盛", "sheng4"),
         ("这位壮士宁死不降。", "降", "xiang2"),
+        ("她削了一只梨。", "削", "xiao1"),
+        ("他在城里挣了不少。", "挣", "zheng4"),
+        ("你就把这里当自己家。", "当", "dang4"),
+        ("墙上写着两行字。", "行", "hang2"),
     ],
 )
 def test_polyphones_read_from_their_neighbours(text: str, char: str, reading: str) -> None:

@@ -82,7 +82,7 @@ ALONE: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-POLYPHONES = {"得", *SURNAMES, *ALONE}
+POLYPHONES = {"得", "当", *SURNAMES, *ALONE}
 
 
 def _clause_before(chars: list[str], bounds: list[str | None], i: int, size: int) -> str:
