@@ -2,11 +2,12 @@
 sentences (tests/data/gold/polyphones.tsv: one polyphone per web-novel sentence, its
 reading in context, labelled by reading before the front end was tuned).
 
-    uv run python bench/eval_polyphones.py [-v] [--heldout]
+    uv run python bench/eval_polyphones.py [-v] [--heldout | --second]
 
-Scores the dev rows (two in three); --heldout scores the rows kept aside instead: only to
-judge, at the end. The reading compared is the dictionary's, before tone sandhi. -v lists
-every miss.
+Scores the dev rows (two in three); --heldout the rows kept aside, which were scored once
+(session 6) and then tuned on; --second the second set (polyphones-2.tsv, other
+sentences and words, written after the first was spent): kept aside, only to judge. The
+reading compared is the dictionary's, before tone sandhi. -v lists every miss.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "gold" / "polyphones.tsv"
+SECOND = ROOT / "tests" / "data" / "gold" / "polyphones-2.tsv"
 sys.path.insert(0, str(ROOT))
 
 from audiobook.speech.engines.frontend import readings  # noqa: E402
@@ -38,7 +40,10 @@ def reading_at(sentence: str, index: int) -> str:
 def main() -> None:
     verbose = "-v" in sys.argv
     split = "heldout" if "--heldout" in sys.argv else "dev"
-    with GOLD.open(encoding="utf-8") as handle:
+    gold = GOLD
+    if "--second" in sys.argv:
+        split, gold = "heldout2", SECOND
+    with gold.open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["split"] == split]
     started = time.perf_counter()
     misses: list[tuple[dict, str]] = []
