@@ -20,8 +20,8 @@ from audiobook.cast.voices import (
     Voice,
     casting_preset,
     catalogue,
+    current_name,
     find_voice,
-    former_names,
     parse_offset,
 )
 from audiobook.errors import AudiobookError
@@ -110,7 +110,7 @@ def draw_cast(book: Book, engine: str, existing: Cast | None = None) -> Cast:
         role.lines = lines.get(name, 0)
 
     def sound(role: Role) -> tuple:
-        known = voices.get(former_names(engine).get(role.voice, role.voice))
+        known = voices.get(current_name(engine, role.voice))
         return known.shifted(role.rate, role.pitch).sound if known else ()
 
     taken = {sound(cast.narrator)} | {sound(r) for r in cast.characters.values()}

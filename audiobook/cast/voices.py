@@ -72,16 +72,21 @@ def parse_offset(text: object, unit: str, where: str) -> int:
 
 
 @cache
-def catalogue(engine: str) -> dict[str, Voice]:
-    """The named voices of an engine, in the order of its catalogue file."""
+def _entries(engine: str) -> dict[str, dict]:
+    """The ``[voice.NAME]`` tables of an engine's catalogue file, read once."""
     path = VOICES_DIR / f"{engine}.toml"
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        return tomllib.loads(path.read_text("utf-8")).get("voice", {})
     except FileNotFoundError:
         raise AudiobookError(f"{path}: voice catalogue missing") from None
+
+
+@cache
+def catalogue(engine: str) -> dict[str, Voice]:
+    """The named voices of an engine, in the order of its catalogue file."""
     voices: dict[str, Voice] = {}
-    for name, entry in data.get("voice", {}).items():
-        where = f"{path.name}: {name}"
+    for name, entry in _entries(engine).items():
+        where = f"{engine}.toml: {name}"
         voices[name] = Voice(
             engine=engine,
             id=name,
@@ -104,17 +109,19 @@ def _timbre(table: object, where: str) -> tuple[tuple[str, float], ...]:
 
 
 @cache
-def former_names(engine: str) -> dict[str, str]:
-    """Names that voices of the catalogue had before (``formerly = [...]``) -> their names
-    now, so that a cast file written by an older version still reads."""
-    path = VOICES_DIR / f"{engine}.toml"
-    data = tomllib.loads(path.read_text("utf-8")) if path.is_file() else {}
-    return {old: name for name, e in data.get("voice", {}).items() for old in e.get("formerly", [])}
+def _former_names(engine: str) -> dict[str, str]:
+    return {old: name for name, e in _entries(engine).items() for old in e.get("formerly", [])}
+
+
+def current_name(engine: str, name: str) -> str:
+    """A voice's name now: the names voices had before (``formerly = [...]``) still stand
+    for them, so that a cast file written by an older version still reads."""
+    return _former_names(engine).get(name, name)
 
 
 def find_voice(engine: str, name: str, where: str) -> Voice:
     voices = catalogue(engine)
-    name = former_names(engine).get(name, name)
+    name = current_name(engine, name)
     if name not in voices:
         raise AudiobookError(
             f"{where}: unknown {engine} voice {name!r} (see: audiobook voices --engine {engine})"

