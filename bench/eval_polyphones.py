@@ -2,11 +2,13 @@
 sentences (tests/data/gold/polyphones.tsv: one polyphone per web-novel sentence, its
 reading in context, labelled by reading before the front end was tuned).
 
-    uv run python bench/eval_polyphones.py [-v] [--heldout | --second]
+    uv run python bench/eval_polyphones.py [-v] [--heldout | --second | --third]
 
 Scores the dev rows (two in three); --heldout the rows kept aside, which were scored once
 (session 6) and then tuned on; --second the second set (polyphones-2.tsv, other
-sentences and words, written after the first was spent): kept aside, only to judge. The
+sentences and words, written after the first was spent), scored once (session 6) and
+seen since; --third the third set (polyphones-3.tsv, written by a helper who saw neither
+the program nor the other sets, after the second was seen): kept aside, only to judge. The
 reading compared is the dictionary's, before tone sandhi. -v lists every miss.
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "gold" / "polyphones.tsv"
 SECOND = ROOT / "tests" / "data" / "gold" / "polyphones-2.tsv"
+THIRD = ROOT / "tests" / "data" / "gold" / "polyphones-3.tsv"
 sys.path.insert(0, str(ROOT))
 
 from audiobook.speech.engines.frontend import readings  # noqa: E402
@@ -43,6 +46,8 @@ def main() -> None:
     gold = GOLD
     if "--second" in sys.argv:
         split, gold = "heldout2", SECOND
+    if "--third" in sys.argv:
+        split, gold = "heldout3", THIRD
     with gold.open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["split"] == split]
     started = time.perf_counter()
