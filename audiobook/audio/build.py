@@ -206,12 +206,7 @@ async def build(
             chapter, lines, key = ahead.popleft()
             keys = [line.job.key for line in lines if line.job]
             try:
-                await runner.wait(keys)
-                lines, again = placed(lines, runner.cache, _key_maker(engine))
-                if again:  # runs the service read as other sentences: one by one
-                    runner.schedule(again)
-                    await runner.wait(job.key for job in again)
-                    keys += [job.key for job in again]
+                lines, keys = await voice_lines(runner, lines)
             except SegmentFailed as exc:
                 result = ChapterResult(chapter, plan.chapter_path(chapter), 0, False, str(exc))
             else:
@@ -228,6 +223,20 @@ async def build(
             schedule_ahead()
     by_order = {r.chapter.order: r for r in results}
     return [by_order[c.order] for c in plan.chapters]
+
+
+async def voice_lines(runner: Runner, lines: list[Line]) -> tuple[list[Line], list[str]]:
+    """The lines, once the runner has synthesized their jobs (scheduled already), placed
+    in their runs' audio; and every job key they took. Runs the service read as other
+    sentences are synthesized again, one sentence at a time."""
+    keys = [line.job.key for line in lines if line.job]
+    await runner.wait(keys)
+    lines, again = placed(lines, runner.cache, _key_maker(runner.engine))
+    if again:
+        runner.schedule(again)
+        await runner.wait(job.key for job in again)
+        keys += [job.key for job in again]
+    return lines, keys
 
 
 def pending(
