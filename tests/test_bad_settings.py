@@ -103,3 +103,12 @@ def test_a_date_without_a_zone_is_read_as_utc(tmp_path: Path) -> None:
     dates = publication_dates(path, ["urn:uuid:1", "urn:uuid:2"], now)
     assert dates["urn:uuid:1"] == datetime(2026, 1, 1, 8, tzinfo=timezone.utc)
     assert dates["urn:uuid:2"] == now
+
+
+def test_source_date_epoch_pins_new_dates_and_a_bad_one_is_an_error(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780000000")
+    dates = publication_dates(tmp_path / "podcast.json", ["urn:uuid:1"])
+    assert dates["urn:uuid:1"] == datetime.fromtimestamp(1780000000, timezone.utc)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(AudiobookError, match="SOURCE_DATE_EPOCH='yesterday'"):
+        publication_dates(tmp_path / "other.json", ["urn:uuid:1"])

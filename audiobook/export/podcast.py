@@ -4,11 +4,13 @@ Every chapter file is an episode. Its GUID is derived from the book and the chap
 place and title, so a rebuild or a new chapter never changes an existing one; its date is
 given the first time it is published and kept in ``podcast.json`` beside the feed, each new
 chapter a minute after the one before, so that apps list the episodes in book order.
+``$SOURCE_DATE_EPOCH`` (the reproducible-builds convention) stands for "now" when set.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -45,12 +47,26 @@ def check_base_url(base_url: str) -> str:
     return base_url.rstrip("/") + "/"
 
 
+def build_time() -> datetime:
+    """Now, or ``$SOURCE_DATE_EPOCH`` (seconds) when it is set: the same inputs then give
+    the same feed, byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return datetime.now(timezone.utc)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise AudiobookError(
+            f"SOURCE_DATE_EPOCH={epoch!r}: give a number of seconds since 1970"
+        ) from None
+
+
 def publication_dates(
     state_path: Path, guids: list[str], now: datetime | None = None
 ) -> dict[str, datetime]:
     """The date of each episode: kept from earlier runs, new ones after all of those."""
     dates = _published(state_path)
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or build_time()).replace(microsecond=0)
     latest = max(dates.values(), default=now - timedelta(minutes=1))
     next_date = max(now, latest + timedelta(minutes=1))
     for guid in guids:
@@ -106,6 +122,7 @@ def write_feed(
     address is ``base_url`` + the book folder's name."""
     folder_url = check_base_url(base_url) + quote(book_dir.name) + "/"
     guids = [episode_guid(title, e) for e in episodes]
+    now = (now or build_time()).replace(microsecond=0)
     dates = publication_dates(book_dir / STATE_NAME, guids, now)
 
     feed = FeedGenerator()
@@ -116,6 +133,7 @@ def write_feed(
     feed.description(f"《{title}》有声书，{author}著，共 {len(episodes)} 集。")
     feed.language("zh-cn")
     feed.generator("audiobook", __version__)
+    feed.lastBuildDate(now)
     feed.podcast.itunes_author(author)
     feed.podcast.itunes_type("serial")
     feed.podcast.itunes_explicit("no")
