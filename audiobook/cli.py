@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -23,6 +24,7 @@ from audiobook.options import (
     listening_options,
     output_option,
     parse_selection,
+    ray_option,
     reading_options,
 )
 from audiobook.speaking import say_command
@@ -70,6 +72,7 @@ main.add_command(say_command)
     is_flag=True,
     help="Only say what would be done: nothing is synthesized or written.",
 )
+@ray_option
 @listening_options
 @reading_options
 def build_command(
@@ -83,6 +86,7 @@ def build_command(
     single_file: bool,
     m4b: bool,
     dry_run: bool,
+    ray_address: str | None,
     listening: Listening,
     settings: Settings,
 ) -> None:
@@ -115,7 +119,10 @@ def build_command(
         workflow.dry_run(plan, engine)
         return
     with workflow.book_lock(plan):
-        done = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
+        if ray_address is not None:
+            [done] = workflow.synthesize_on_ray([plan], engine, jobs, ray_address)
+        else:
+            done = workflow.synthesize(plan, engine, jobs, f"building {len(chosen)}")
         results = done.results
         workflow.print_summary(plan, results, time.perf_counter() - started, done.counts)
         workflow.raise_if_failed(results)
@@ -197,6 +204,7 @@ def preview_command(
 @cover_option
 @engine_option
 @click.option("-j", "--jobs", type=click.IntRange(1, 32), help="Segments synthesized at once.")
+@ray_option
 @listening_options
 @reading_options
 def podcast_command(
@@ -206,12 +214,13 @@ def podcast_command(
     cover_path: Path | None,
     engine: str,
     jobs: int | None,
+    ray_address: str | None,
     listening: Listening,
     settings: Settings,
 ) -> None:
     """Export one or more books as podcasts: chapter MP3s and a feed.xml per book."""
     from audiobook import workflow
-    from audiobook.audio.build import UNKNOWN_AUTHOR
+    from audiobook.audio.build import UNKNOWN_AUTHOR, BuildPlan
     from audiobook.audio.tags import read_cover
     from audiobook.export.podcast import Episode, check_base_url, write_feed
     from audiobook.workflow import out
@@ -222,8 +231,8 @@ def podcast_command(
     for input_path in input_paths:  # read them all first: a bad one stops before any work
         config = settings.load(input_path)
         books.append((workflow.read_book(input_path, config, out_dir), config))
-    for book, config in books:
-        plan = workflow.make_plan(
+    plans = [
+        workflow.make_plan(
             book,
             out_dir,
             book.chapters,
@@ -232,23 +241,42 @@ def podcast_command(
             single_voice=listening.single_voice,
             rate=listening.rate,
         )
-        with workflow.book_lock(plan):
-            doing = f"exporting {len(book.chapters)}"
-            results = workflow.synthesize(plan, engine, jobs, doing).results
-            workflow.raise_if_failed(results)
-            episodes = [
-                Episode(r.chapter.order, book.chapter_title(r.chapter), r.path, r.duration_ms)
-                for r in results
-            ]
-            feed = write_feed(
-                plan.book_dir,
-                title=book.name,
-                author=book.author or UNKNOWN_AUTHOR,
-                episodes=episodes,
-                base_url=base_url,
-                cover=cover,
-            )
+        for book, config in books
+    ]
+
+    def publish(plan: BuildPlan, results: list) -> None:
+        workflow.raise_if_failed(results)
+        book = plan.book
+        episodes = [
+            Episode(r.chapter.order, book.chapter_title(r.chapter), r.path, r.duration_ms)
+            for r in results
+        ]
+        feed = write_feed(
+            plan.book_dir,
+            title=book.name,
+            author=book.author or UNKNOWN_AUTHOR,
+            episodes=episodes,
+            base_url=base_url,
+            cover=cover,
+        )
         out.print(f"Feed: {escape(str(feed))} ({len(episodes)} episodes)")
+
+    if ray_address is not None:  # the whole batch at once: every book's chapters in flight
+        with ExitStack() as locks:
+            for plan in plans:
+                locks.enter_context(workflow.book_lock(plan))
+            done = workflow.synthesize_on_ray(plans, engine, jobs, ray_address)
+            failed = [d for d in done if any(r.error for r in d.results)]
+            for plan, synthesis in zip(plans, done, strict=True):
+                if synthesis not in failed:
+                    publish(plan, synthesis.results)
+            for synthesis in failed:
+                workflow.raise_if_failed(synthesis.results)
+        return
+    for plan in plans:
+        with workflow.book_lock(plan):
+            doing = f"exporting {len(plan.chapters)}"
+            publish(plan, workflow.synthesize(plan, engine, jobs, doing).results)
 
 
 @main.command("cast")

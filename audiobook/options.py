@@ -149,3 +149,15 @@ def parse_age(text: str) -> float:
             f"{text!r}: give a number and m, h, d or w, as in 30d", param_hint="--older-than"
         )
     return float(found[1]) * _AGE_UNITS[found[2]]
+
+
+ray_option = click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Build the chapters as Ray tasks: on the cluster at ADDRESS (or $RAY_ADDRESS), "
+    "else on a local Ray with --jobs CPUs. Put it after INPUT.",
+)

@@ -103,14 +103,7 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
         f"{doing} with {why}; cast in {escape(str(cast.path))}",
         highlight=False,
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as bars:
+    with Progress(*_columns(), console=err, transient=True) as bars:
         progress = RichProgress(bars, len(plan.chapters))
         cache = SegmentCache()
         job = build_book(plan, get_engine(engine, workers=jobs), voices, progress, cache, jobs)
@@ -122,6 +115,81 @@ def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Sy
         )
     _warn_if_mixed(plan, engine)
     return Synthesis(results, cast, progress.counts)
+
+
+class BatchBars:
+    """A bar per book of a batch built on Ray: its segments, and its chapters done."""
+
+    def __init__(self, progress: Progress, plans: list[BuildPlan]) -> None:
+        self.progress = progress
+        self.plans = plans
+        self.counts = [{CACHED: 0, SYNTHESIZED: 0, FAILED: 0} for _ in plans]
+        self.chapters = [0] * len(plans)
+        self.rows = [progress.add_task(self._describe(b), total=0) for b in range(len(plans))]
+
+    def _describe(self, book: int) -> str:
+        c = self.counts[book]
+        failed = f", [red]{c[FAILED]} failed[/]" if c[FAILED] else ""
+        name = escape(self.plans[book].book.name)
+        done = f"{self.chapters[book]}/{len(self.plans[book].chapters)} chapters"
+        return f"{name}: {done}; segments {c[SYNTHESIZED]} new, {c[CACHED]} cached{failed}"
+
+    def segments_planned(self, book: int, count: int) -> None:
+        self.progress.update(self.rows[book], total=count)
+
+    def segments_finished(self, book: int, how: str, count: int) -> None:
+        self.counts[book][how] += count
+        self.progress.update(self.rows[book], advance=count, description=self._describe(book))
+
+    def chapter_done(self, book: int, result: ChapterResult) -> None:
+        self.chapters[book] += 1
+        self.progress.update(self.rows[book], description=self._describe(book))
+
+
+def synthesize_on_ray(
+    plans: list[BuildPlan], engine: str, cpus: int | None, address: str
+) -> list[Synthesis]:
+    """Cast every book, then build all their chapters as Ray tasks (``audio/cluster.py``)."""
+    from audiobook.audio import cluster
+
+    engine, why = asyncio.run(choose_engine(engine))
+    casts, voices = [], []
+    for plan in plans:
+        cast = prepare_cast(plan.book, plan.book_dir, engine)
+        _warn_unsayable(plan, engine)
+        casts.append(cast)
+        voices.append(heard_as(cast.voices(), plan.single_voice, plan.rate))
+        write_template(plan.book_dir / CORRECTIONS, plan.book)
+    where = f"the Ray cluster at {address}" if address else "a local Ray"
+    with err.status(f"Starting {where} ..." if not address else f"Joining {where} ..."):
+        cluster.connect(address or None, cpus, engine)
+    try:
+        import ray
+
+        err.print(
+            f"{len(plans)} book(s), {sum(len(p.chapters) for p in plans)} chapter(s) with {why} "
+            f"on {where} ({int(ray.cluster_resources().get('CPU', 0))} CPUs)",
+            highlight=False,
+        )
+        with Progress(*_columns(), console=err, transient=True) as progress:
+            bars = BatchBars(progress, plans)
+            batch = list(zip(plans, voices, strict=True))
+            results = cluster.build_batch(batch, get_engine(engine), bars)
+    finally:
+        cluster.disconnect()
+    for plan in plans:
+        _warn_if_mixed(plan, engine)
+    return [Synthesis(*done) for done in zip(results, casts, bars.counts, strict=True)]
+
+
+def _columns() -> tuple:
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
 
 
 def _warn_unsayable(plan: BuildPlan, engine: str) -> None:

@@ -188,8 +188,8 @@ async def build(
             lines = limit_lines(chapter_lines(chapter, voices, engine, plan.lexicon), plan.limit_ms)
             key = source_key(plan, chapter, lines)
             path = plan.chapter_path(chapter)
-            if not plan.refresh and _up_to_date(path, key):
-                duration = _retag_existing(plan, chapter, path)
+            if not plan.refresh and up_to_date(path, key):
+                duration = retag_existing(plan, chapter, path)
                 results.append(ChapterResult(chapter, path, duration, reused=True))
                 progress.chapter_done(results[-1])
                 continue
@@ -249,7 +249,7 @@ def pending(
     for chapter in plan.chapters:
         lines = limit_lines(chapter_lines(chapter, voices, engine, plan.lexicon), plan.limit_ms)
         key = source_key(plan, chapter, lines)
-        if not plan.refresh and _up_to_date(plan.chapter_path(chapter), key):
+        if not plan.refresh and up_to_date(plan.chapter_path(chapter), key):
             done += 1
         else:
             jobs.update({line.job.key: len(line.job.text) for line in lines if line.job})
@@ -281,7 +281,7 @@ def source_key(plan: BuildPlan, chapter: Chapter, lines: list[Line]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def _up_to_date(path: Path, key: str) -> bool:
+def up_to_date(path: Path, key: str) -> bool:
     lyrics, subtitles = subtitle_paths(path)
     return path.exists() and lyrics.exists() and subtitles.exists() and read_source_key(path) == key
 
@@ -358,7 +358,7 @@ def _tags(
     )
 
 
-def _retag_existing(plan: BuildPlan, chapter: Chapter, path: Path) -> int:
+def retag_existing(plan: BuildPlan, chapter: Chapter, path: Path) -> int:
     return update_book_tags(
         path,
         track=chapter.order,

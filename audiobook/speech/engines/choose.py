@@ -6,12 +6,13 @@ from audiobook.errors import AudiobookError
 from audiobook.speech.engines import ENGINES, Engine
 
 
-def get_engine(name: str, workers: int | None = None) -> Engine:
-    """The engine called ``name``; ``workers`` sizes the offline engine's process pool."""
+def get_engine(name: str, workers: int | None = None, threads: int | None = None) -> Engine:
+    """The engine called ``name``; ``workers`` sizes the offline engine's process pool, and
+    ``threads`` its model's threads when it has one worker (in this process)."""
     if name == "local":
         from audiobook.speech.engines.local import LocalEngine
 
-        return LocalEngine(workers=workers)
+        return LocalEngine(workers=workers, threads=threads)
     if name == "edge":
         from audiobook.speech.engines.edge import EdgeEngine
 

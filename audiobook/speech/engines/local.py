@@ -96,8 +96,9 @@ class LocalEngine:
     version = f"{ENGINE_VERSION}+{defaults_version()}"
     run_bytes = 0  # a sentence at a time: the model reads no faster in longer texts
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, threads: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.threads = threads  # of the model when it runs in this process (one worker)
         self.default_concurrency = self.workers
         self._executor: Executor | None = None
         self._starting: asyncio.Lock | None = None
@@ -111,7 +112,9 @@ class LocalEngine:
             # One worker: the model runs in this process (on a thread, so that the
             # event loop stays free) with every core available to it.
             self._executor = ThreadPoolExecutor(1)
-            await asyncio.get_running_loop().run_in_executor(self._executor, _start_worker_here)
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, _start_worker_here, self.threads
+            )
         else:
             self._executor = ProcessPoolExecutor(
                 self.workers,
@@ -143,10 +146,11 @@ class LocalEngine:
         return Speech(audio, "flac")
 
 
-def _start_worker_here() -> None:
+def _start_worker_here(threads: int | None) -> None:
+    """The model in this process, loaded once: a Ray worker keeps it for the next chapter."""
     from audiobook.speech.engines.offline import OfflineEngine
 
     global _worker_model
-    if _worker_model is None:
-        _worker_model = OfflineEngine()
+    if _worker_model is None or _worker_model.threads != (threads or os.cpu_count() or 1):
+        _worker_model = OfflineEngine(threads=threads)
         _worker_model.load()

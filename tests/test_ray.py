@@ -1,0 +1,114 @@
+"""Books built as Ray tasks on a local Ray: the very files a build without Ray makes, also
+when a task is killed in the middle of a chapter."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE = "https://example.org/books/"
+PINNED = {"SOURCE_DATE_EPOCH": "1780000000"}  # the feed's dates
+SENTENCES = ["他说：“早。”", "她笑着点了点头，转身走进了雨里。", "院子里的槐树又开花了。"]
+
+
+def write_book(folder: Path, title: str, lengths: list[int]) -> str:
+    text = f"《{title}》\n作者：某甲\n"
+    for number, length in enumerate(lengths, 1):
+        body = "".join(f"{title}第{number}章第{k}句。{SENTENCES[k % 3]}" for k in range(length))
+        text += f"第{number}章 第{number}天\n　　{body}\n"
+    (folder / f"{title}.txt").write_text(text, "utf-8")
+    return f"{title}.txt"
+
+
+def podcast(folder: Path, books: list[str], out: str, *extra: str) -> subprocess.Popen:
+    """`audiobook podcast` in a fresh process with a cache of its own (empty at first)."""
+    env = {**os.environ, **PINNED, "AUDIOBOOK_CACHE": str(folder / f"cache-{out}")}
+    args = ["podcast", *books, "--base-url", BASE, "-o", out, "--engine", "local", *extra]
+    return subprocess.Popen(
+        [sys.executable, "-m", "audiobook", *args],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> str:
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    return out
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    """Every chapter MP3, subtitle and feed, by its path in the output folder."""
+    kinds = {".mp3", ".lrc", ".srt", ".xml"}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.suffix in kinds
+    }
+
+
+def test_a_batch_built_on_ray_is_the_batch_built_without_it(tmp_path) -> None:
+    books = [write_book(tmp_path, "甲书", [2, 1]), write_book(tmp_path, "乙书", [1, 2, 1])]
+    finish(podcast(tmp_path, books, "plain"))
+    finish(podcast(tmp_path, books, "ray", "--ray", "--jobs", "2"))
+    plain, on_ray = outputs(tmp_path / "plain"), outputs(tmp_path / "ray")
+    assert sum(name.endswith(".mp3") for name in plain) == 5
+    assert sum(name.endswith(".xml") for name in plain) == 2
+    assert list(on_ray) == list(plain)
+    assert [n for n in plain if on_ray[n] != plain[n]] == []
+
+    # Built already and unchanged: nothing goes to Ray, no file is written again.
+    made = {p: p.stat().st_mtime_ns for p in (tmp_path / "ray").rglob("*.mp3")}
+    finish(podcast(tmp_path, books, "ray", "--ray", "--jobs", "2"))
+    assert {p: p.stat().st_mtime_ns for p in made} == made
+
+
+def ray_chapter_workers() -> list[int]:
+    """The processes running a chapter task: Ray titles them after the task."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            title = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if entry.name.isdigit() and title.startswith(b"ray::make_chapter"):
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_chapter_whose_task_is_killed_is_retried_and_comes_out_the_same(tmp_path) -> None:
+    books = [write_book(tmp_path, "丙书", [12, 2])]
+    finish(podcast(tmp_path, books, "plain"))
+    running = podcast(tmp_path, books, "ray", "--ray", "--jobs", "2")
+    cache = tmp_path / "cache-ray"
+    killed: list[int] = []
+    deadline = time.monotonic() + 300
+    while not killed and running.poll() is None and time.monotonic() < deadline:
+        # mid-chapter: the task has synthesized some of its sentences, not all
+        if cache.exists() and 2 <= sum(1 for p in cache.rglob("*") if p.is_file()) < 8:
+            for pid in ray_chapter_workers():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        time.sleep(0.05)
+    finish(running)
+    assert killed, "no chapter task was caught in the middle of its chapter"
+    assert outputs(tmp_path / "ray") == outputs(tmp_path / "plain")
+
+
+def test_a_build_without_ray_does_not_import_it(tmp_path) -> None:
+    book = write_book(tmp_path, "丁书", [1])
+    code = (
+        "import sys; from audiobook.cli import main; "
+        f"main(['build', {book!r}, '--engine', 'local', '-o', 'out'], standalone_mode=False); "
+        "assert 'ray' not in sys.modules, 'ray was imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "out").rglob("*.mp3"))
