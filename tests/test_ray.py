@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fake_edge import FakeEdgeServer
+
 BASE = "https://example.org/books/"
 PINNED = {"SOURCE_DATE_EPOCH": "1780000000"}  # the feed's dates
 SENTENCES = ["他说：“早。”", "她笑着点了点头，转身走进了雨里。", "院子里的槐树又开花了。"]
@@ -24,10 +26,16 @@ def write_book(folder: Path, title: str, lengths: list[int]) -> str:
     return f"{title}.txt"
 
 
-def podcast(folder: Path, books: list[str], out: str, *extra: str) -> subprocess.Popen:
-    """`audiobook podcast` in a fresh process with a cache of its own (empty at first)."""
+def podcast(
+    folder: Path, books: list[str], out: str, *extra: str, edge: str = ""
+) -> subprocess.Popen:
+    """`audiobook podcast` in a fresh process with a cache of its own (empty at first),
+    with the offline voice, or the edge voices of the fake service at ``edge``."""
     env = {**os.environ, **PINNED, "AUDIOBOOK_CACHE": str(folder / f"cache-{out}")}
-    args = ["podcast", *books, "--base-url", BASE, "-o", out, "--engine", "local", *extra]
+    engine = ["--engine", "local"]
+    if edge:
+        env["AUDIOBOOK_EDGE_URL"], engine = edge, ["--engine", "edge"]
+    args = ["podcast", *books, "--base-url", BASE, "-o", out, *engine, *extra]
     return subprocess.Popen(
         [sys.executable, "-m", "audiobook", *args],
         cwd=folder,
@@ -68,6 +76,24 @@ def test_a_batch_built_on_ray_is_the_batch_built_without_it(tmp_path) -> None:
     made = {p: p.stat().st_mtime_ns for p in (tmp_path / "ray").rglob("*.mp3")}
     finish(podcast(tmp_path, books, "ray", "--ray", "--jobs", "2"))
     assert {p: p.stat().st_mtime_ns for p in made} == made
+
+
+def read_aloud(server: FakeEdgeServer) -> list[str]:
+    """The texts the service read, but for the engine's "is it there?" probes."""
+    return sorted(h.text for h in server.heard if h.text != "你好。")
+
+
+def test_edge_chapters_on_ray_are_the_chapters_made_without_it(tmp_path) -> None:
+    books = [write_book(tmp_path, "戊书", [3, 1]), write_book(tmp_path, "己书", [2])]
+    with FakeEdgeServer() as server:
+        finish(podcast(tmp_path, books, "plain", edge=server.url))
+        plain_heard = read_aloud(server)
+        server.heard.clear()
+        finish(podcast(tmp_path, books, "ray", "--ray", edge=server.url))
+        assert read_aloud(server) == plain_heard  # the same requests
+    plain, on_ray = outputs(tmp_path / "plain"), outputs(tmp_path / "ray")
+    assert sum(name.endswith(".mp3") for name in plain) == 3
+    assert on_ray == plain
 
 
 def ray_chapter_workers() -> list[int]:
