@@ -5,6 +5,7 @@ parses options and calls these."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -160,15 +161,14 @@ def synthesize_on_ray(
         casts.append(cast)
         voices.append(heard_as(cast.voices(), plan.single_voice, plan.rate))
         write_template(plan.book_dir / CORRECTIONS, plan.book)
+    address = address or os.environ.get("RAY_ADDRESS", "")
     where = f"the Ray cluster at {address}" if address else "a local Ray"
-    with err.status(f"Starting {where} ..." if not address else f"Joining {where} ..."):
+    with err.status(f"Joining {where} ..." if address else f"Starting {where} ..."):
         cluster.connect(address or None, cpus, engine)
     try:
-        import ray
-
         err.print(
             f"{len(plans)} book(s), {sum(len(p.chapters) for p in plans)} chapter(s) with {why} "
-            f"on {where} ({int(ray.cluster_resources().get('CPU', 0))} CPUs)",
+            f"on {where} ({cluster.cpu_count()} CPUs)",
             highlight=False,
         )
         with Progress(*_columns(), console=err, transient=True) as progress:

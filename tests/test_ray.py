@@ -138,3 +138,22 @@ def test_a_build_without_ray_does_not_import_it(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert list((tmp_path / "out").rglob("*.mp3"))
+
+
+def test_a_chapter_that_fails_on_ray_is_reported_as_failed(tmp_path) -> None:
+    from audiobook.audio import cluster
+
+    def broken() -> cluster.ChapterFiles:
+        raise ValueError("the model file is damaged")
+
+    cluster.connect(None, 1, "local")
+    try:
+        import ray
+
+        failed = cluster._result_of(ray, ray.remote(broken).options(max_retries=0).remote())
+    finally:
+        cluster.disconnect()
+    assert failed.error == "ValueError: the model file is damaged"
+    chapter = cluster.Chapter(order=1, title=None, heading="第1章")
+    result = cluster._write_files(chapter, tmp_path / "0001.mp3", failed)
+    assert result.error == failed.error and not list(tmp_path.iterdir())

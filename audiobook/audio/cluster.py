@@ -129,6 +129,13 @@ def _token_like_ray_start() -> None:
         os.environ["RAY_AUTH_MODE"] = "token"
 
 
+def cpu_count() -> int:
+    """The CPUs of the cluster joined."""
+    import ray
+
+    return int(ray.cluster_resources().get("CPU", 0))
+
+
 def disconnect() -> None:
     import ray
 
@@ -150,7 +157,7 @@ def build_batch(
         **_task_resources(engine.name),
     )
     tally = ray.remote(num_cpus=0)(Tally).remote()
-    in_flight = max(2, int(ray.cluster_resources().get("CPU", 1) * TASKS_PER_CPU))
+    in_flight = max(2, cpu_count() * TASKS_PER_CPU)
     results: list[list[ChapterResult]] = [[] for _ in batch]
     running: dict[Any, tuple[int, Chapter, Path]] = {}
 
