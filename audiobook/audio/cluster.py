@@ -180,9 +180,13 @@ def build_batch(
                 yield book, chapter, path, (plan_ref, chapter, lines, key, engine.name, tally, book)
 
     waiting = tasks()
-    try:
-        for book, chapter, path, args in _take(waiting, in_flight):
+
+    def send(count: int) -> None:
+        for book, chapter, path, args in _take(waiting, count):
             running[make.remote(*args)] = (book, chapter, path)
+
+    try:
+        send(in_flight)
         while running:
             done, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
             for book, how, count in ray.get(tally.take.remote()):
@@ -192,8 +196,7 @@ def build_batch(
                 result = _write_files(chapter, path, _result_of(ray, ref))
                 results[book].append(result)
                 progress.chapter_done(book, result)
-                for book_, chapter_, path_, args in _take(waiting, 1):
-                    running[make.remote(*args)] = (book_, chapter_, path_)
+                send(1)
         for book, how, count in ray.get(tally.take.remote()):
             progress.segments_finished(book, how, count)
     except BaseException:
