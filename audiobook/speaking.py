@@ -4,8 +4,6 @@ pinyin the offline voice is given: the quick way to check the fix of a word read
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 from pathlib import Path
 
 import click
@@ -37,7 +35,7 @@ from audiobook.options import engine_option
     show_default=True,
     help="Write the speech here (.mp3 or .wav).",
 )
-@click.option("--play", is_flag=True, help="Play it too (with ffplay, afplay, paplay or aplay).")
+@click.option("--play", is_flag=True, help="Play it too (with ffplay, mpv, mpg123, afplay ...).")
 def say_command(
     text: str,
     engine: str,
@@ -50,6 +48,7 @@ def say_command(
     """Speak TEXT with the lexicon ([pronounce] in audiobook.toml) and print the pinyin the
     offline voice reads it with (dictionary tones, before tone sandhi)."""
     from audiobook.config import load_config
+    from audiobook.export.preview import play_file
     from audiobook.speech.engines.frontend import readings
     from audiobook.speech.pronounce import Lexicon
 
@@ -68,8 +67,10 @@ def say_command(
         click.echo(f"edge is given: {spoken}")
     _write(output, samples)
     click.echo(f"wrote {output}")
-    if play:
-        _play(output)
+    if play and play_file(output) is None:
+        raise AudiobookError(
+            f"no audio player found to play {output} (it is written; open it yourself)"
+        )
 
 
 async def _speak(text: str, requested: str, voice_name: str | None, lexicon):
@@ -108,13 +109,3 @@ def _write(path: Path, samples) -> None:
         writer.write(samples)
         writer.finish()
     write_atomic(path, buffer.getvalue())
-
-
-def _play(path: Path) -> None:
-    players = (["ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"], ["afplay"], ["paplay"],
-               ["aplay", "-q"])  # fmt: skip
-    for player in players:
-        if shutil.which(player[0]) and (player[0] != "aplay" or path.suffix == ".wav"):
-            subprocess.run([*player, str(path)], check=False)
-            return
-    raise AudiobookError(f"no audio player found to play {path} (it is written; open it yourself)")

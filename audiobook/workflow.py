@@ -5,7 +5,6 @@ parses options and calls these."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,10 +92,7 @@ class Synthesis:
 def synthesize(plan: BuildPlan, engine: str, jobs: int | None, doing: str) -> Synthesis:
     """Pick the engine, cast the book, and build the plan's chapters with progress bars."""
     engine, why = asyncio.run(choose_engine(engine))
-    cast = prepare_cast(plan.book, plan.book_dir, engine)
-    _warn_unsayable(plan, engine)
-    voices = heard_as(cast.voices(), plan.single_voice, plan.rate)
-    write_template(plan.book_dir / CORRECTIONS, plan.book)
+    cast, voices = _cast(plan, engine)
     book = plan.book
     author = f" by {escape(book.author)}" if book.author else ""
     err.print(
@@ -154,17 +150,11 @@ def synthesize_on_ray(
     from audiobook.audio import cluster
 
     engine, why = asyncio.run(choose_engine(engine))
-    casts, voices = [], []
-    for plan in plans:
-        cast = prepare_cast(plan.book, plan.book_dir, engine)
-        _warn_unsayable(plan, engine)
-        casts.append(cast)
-        voices.append(heard_as(cast.voices(), plan.single_voice, plan.rate))
-        write_template(plan.book_dir / CORRECTIONS, plan.book)
-    address = address or os.environ.get("RAY_ADDRESS", "")
+    casts, voices = zip(*(_cast(plan, engine) for plan in plans), strict=True)
+    address = cluster.address_of(address)
     where = f"the Ray cluster at {address}" if address else "a local Ray"
     with err.status(f"Joining {where} ..." if address else f"Starting {where} ..."):
-        cluster.connect(address or None, cpus, engine)
+        cluster.connect(address, cpus, engine)
     try:
         err.print(
             f"{len(plans)} book(s), {sum(len(p.chapters) for p in plans)} chapter(s) with {why} "
@@ -180,6 +170,15 @@ def synthesize_on_ray(
     for plan in plans:
         _warn_if_mixed(plan, engine)
     return [Synthesis(*done) for done in zip(results, casts, bars.counts, strict=True)]
+
+
+def _cast(plan: BuildPlan, engine: str) -> tuple[Cast, dict]:
+    """The book's cast (its file made or completed) and the voices heard, with the
+    warnings and the corrections template that go with them."""
+    cast = prepare_cast(plan.book, plan.book_dir, engine)
+    _warn_unsayable(plan, engine)
+    write_template(plan.book_dir / CORRECTIONS, plan.book)
+    return cast, heard_as(cast.voices(), plan.single_voice, plan.rate)
 
 
 def _columns() -> tuple:

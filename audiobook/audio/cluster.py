@@ -71,14 +71,18 @@ class ChapterFiles:
     error: str | None = None
 
 
+def address_of(given: str | None) -> str | None:
+    """The cluster to join: the address given, else ``$RAY_ADDRESS``; None for a local Ray."""
+    return given or os.environ.get("RAY_ADDRESS") or None
+
+
 def connect(address: str | None, cpus: int | None, engine: str) -> None:
-    """Join the Ray cluster at ``address`` (or ``$RAY_ADDRESS``), or start a local one with
-    ``cpus`` CPUs (all of them by default) and the edge requests of one node."""
+    """Join the Ray cluster at ``address`` (see ``address_of``), or with None start a local
+    one with ``cpus`` CPUs (all of them by default) and the edge requests of one node."""
     # Ray runs its workers through `uv run` when the driver was started by it, in a copy of
     # the working folder and an environment synced without our extras: workers without
     # Ray. The workers must run in this interpreter's environment, as for any other tool.
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
-    address = address or os.environ.get("RAY_ADDRESS") or None
     if address:
         _check_reachable(address)
         _token_like_ray_start()  # before Ray is imported: it reads its settings then
